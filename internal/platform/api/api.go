@@ -171,7 +171,7 @@ type userListIn struct {
 }
 
 type userPage struct {
-	TotalCount int64 `header:"X-Total-Count"`
+	TotalCount int64  `header:"X-Total-Count"`
 	Link       string `header:"Link"`
 	Body       listing.Page[auth.User]
 }

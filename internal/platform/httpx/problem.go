@@ -44,11 +44,11 @@ func Status(k errs.Kind) int {
 // Problem is an RFC 9457 problem document; it has the shape of huma's ErrorModel
 // so that every error of the server looks alike.
 type Problem struct {
-	Type     string            `json:"type,omitempty"`
-	Title    string            `json:"title,omitempty"`
-	Status   int               `json:"status,omitempty"`
-	Detail   string            `json:"detail,omitempty"`
-	Instance string            `json:"instance,omitempty"`
+	Type     string              `json:"type,omitempty"`
+	Title    string              `json:"title,omitempty"`
+	Status   int                 `json:"status,omitempty"`
+	Detail   string              `json:"detail,omitempty"`
+	Instance string              `json:"instance,omitempty"`
 	Errors   []*huma.ErrorDetail `json:"errors,omitempty"`
 }
 

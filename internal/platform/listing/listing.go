@@ -61,7 +61,7 @@ type Query struct {
 	// PageArgs are its arguments.
 	PageArgs []any
 	// Limit is the page size asked for; one more row is fetched to detect a next page.
-	Limit int
+	Limit    int
 	sortKeys []sortKey
 	idCol    string
 }
