@@ -22,6 +22,7 @@ import (
 	"steward/internal/platform/auth"
 	"steward/internal/platform/clock"
 	"steward/internal/platform/db"
+	"steward/internal/platform/jobs"
 	"steward/internal/platform/outbox"
 	"steward/internal/platform/settings"
 )
@@ -40,6 +41,8 @@ type App struct {
 	Auth     *auth.Service
 	Settings *settings.Store
 	Registry *prometheus.Registry
+	Jobs     *jobs.Runner
+	Webhooks *outbox.Webhooks
 
 	secretKey []byte
 	handler   http.Handler
@@ -132,6 +135,7 @@ func (a *App) registerMetrics() {
 	if a.DB.Reader() != a.DB.Writer() {
 		reg.MustRegister(collectors.NewDBStatsCollector(a.DB.Reader(), "reader"))
 	}
+	reg.MustRegister(newPipelineCollector(a))
 	a.Registry = reg
 }
 

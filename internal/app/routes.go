@@ -46,6 +46,9 @@ func (a *App) Handler(ctx context.Context) (http.Handler, error) {
 	if a.handler != nil {
 		return a.handler, nil
 	}
+	if err := a.buildBackground(); err != nil {
+		return nil, err
+	}
 	a.registerMetrics()
 	mux := http.NewServeMux()
 	hapi := humago.New(mux, APIConfig())
@@ -53,7 +56,7 @@ func (a *App) Handler(ctx context.Context) (http.Handler, error) {
 	japi := &httpx.API{API: hapi, Log: a.Log}
 
 	// The route table. The API's operations are listed in the OpenAPI document.
-	api.Register(japi, api.Deps{DB: a.DB, Auth: a.Auth, Settings: a.Settings})
+	api.Register(japi, api.Deps{DB: a.DB, Auth: a.Auth, Settings: a.Settings, Webhooks: a.Webhooks})
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{Registry: a.Registry}))

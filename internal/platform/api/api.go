@@ -16,6 +16,7 @@ import (
 	"steward/internal/platform/errs"
 	"steward/internal/platform/httpx"
 	"steward/internal/platform/listing"
+	"steward/internal/platform/outbox"
 	"steward/internal/platform/settings"
 )
 
@@ -24,6 +25,7 @@ type Deps struct {
 	DB       *db.DB
 	Auth     *auth.Service
 	Settings *settings.Store
+	Webhooks *outbox.Webhooks
 }
 
 func principal(ctx context.Context) *auth.Principal { return auth.PrincipalFrom(ctx) }
@@ -36,6 +38,7 @@ func Register(a *httpx.API, d Deps) {
 	registerRoles(a, d)
 	registerAudit(a, d)
 	registerSettings(a, d)
+	registerWebhooks(a, d)
 }
 
 // ---- the caller ----

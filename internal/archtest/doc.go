@@ -1,0 +1,2 @@
+// Package archtest holds the test that enforces Steward's import graph.
+package archtest
