@@ -360,6 +360,7 @@ type teamPatchIn struct {
 	}
 }
 
+// deleteIn names a resource to delete and the version the caller read.
 type teamDeleteIn struct {
 	IDPath
 	IfMatch string `header:"If-Match" doc:"The ETag you read; required."`
@@ -469,6 +470,38 @@ func registerRoles(a *httpx.API, d Deps) {
 			}
 			return &roleOne{ETag: httpx.ETag(r.Version), Body: r}, nil
 		})
+	httpx.Register(a, huma.Operation{OperationID: "update-role", Method: http.MethodPatch, Path: "/api/v1/roles/{id}", Summary: "Change a role",
+		Tags: tag},
+		string(auth.PermRolesWrite), func(ctx context.Context, in *rolePatchIn) (*roleOne, error) {
+			v, err := httpx.IfMatch(in.IfMatch)
+			if err != nil {
+				return nil, err
+			}
+			r, err := d.Auth.UpdateRole(ctx, in.ID, v, auth.RoleUpdate{Name: in.Body.Name, Description: in.Body.Description, Permissions: in.Body.Permissions})
+			if err != nil {
+				return nil, err
+			}
+			return &roleOne{ETag: httpx.ETag(r.Version), Body: r}, nil
+		})
+	httpx.Register(a, huma.Operation{OperationID: "delete-role", Method: http.MethodDelete, Path: "/api/v1/roles/{id}", Summary: "Delete a role",
+		Tags: tag, DefaultStatus: http.StatusNoContent},
+		string(auth.PermRolesWrite), func(ctx context.Context, in *teamDeleteIn) (*struct{}, error) {
+			v, err := httpx.IfMatch(in.IfMatch)
+			if err != nil {
+				return nil, err
+			}
+			return nil, d.Auth.DeleteRole(ctx, in.ID, v)
+		})
+}
+
+type rolePatchIn struct {
+	IDPath
+	IfMatch string `header:"If-Match" doc:"The ETag you read; required."`
+	Body    struct {
+		Name        *string            `json:"name,omitempty" maxLength:"100"`
+		Description *string            `json:"description,omitempty" maxLength:"2000"`
+		Permissions *[]auth.Permission `json:"permissions,omitempty" maxItems:"100"`
+	}
 }
 
 // ---- audit ----
