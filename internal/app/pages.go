@@ -2,11 +2,21 @@ package app
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"steward/internal/web"
 )
 
 // registerPages adds the server-rendered web UI.
 func (a *App) registerPages(mux *http.ServeMux, api huma.API) error {
-	return nil
+	return web.Register(mux, web.Deps{
+		Auth:     a.Auth,
+		Settings: a.Settings,
+		Log:      a.Log,
+		Secure:   a.Config.TLSCert != "" || strings.HasPrefix(a.Config.BaseURL, "https:"),
+		Version:  Version,
+		API:      api,
+	})
 }

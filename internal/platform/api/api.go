@@ -83,7 +83,7 @@ type tokensOut struct {
 type tokenIn struct {
 	Body struct {
 		Name          string `json:"name" maxLength:"100" doc:"What the token is for."`
-		ExpiresInDays int    `json:"expiresInDays,omitempty" minimum:"0" maximum:"3650" default:"90" doc:"Days until the token expires; 0 means never."`
+		ExpiresInDays *int   `json:"expiresInDays,omitempty" minimum:"0" maximum:"3650" doc:"Days until the token expires; 0 means never; absent means 90."`
 	}
 }
 
@@ -152,7 +152,11 @@ func registerMe(a *httpx.API, d Deps) {
 	httpx.Register(a, huma.Operation{OperationID: "create-my-token", Method: http.MethodPost, Path: "/api/v1/me/tokens",
 		Summary: "Issue an API token (shown once)", Tags: tag, DefaultStatus: http.StatusCreated},
 		httpx.Authenticated, func(ctx context.Context, in *tokenIn) (*tokenOut, error) {
-			secret, t, err := d.Auth.CreateToken(ctx, principal(ctx).UserID, in.Body.Name, time.Duration(in.Body.ExpiresInDays)*24*time.Hour)
+			days := 90
+			if in.Body.ExpiresInDays != nil {
+				days = *in.Body.ExpiresInDays
+			}
+			secret, t, err := d.Auth.CreateToken(ctx, principal(ctx).UserID, in.Body.Name, time.Duration(days)*24*time.Hour)
 			if err != nil {
 				return nil, err
 			}
