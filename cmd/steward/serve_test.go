@@ -216,8 +216,6 @@ func TestReadyzConcurrentProbes(t *testing.T) {
 	t.Parallel()
 	engines(t, func(t *testing.T, s storage) {
 		if s.engine == db.Postgres {
-			knownBug(t, "/readyz calls goose Provider.Status, which takes the PostgreSQL migration advisory lock; "+
-				"concurrent probes wait 5 s per retry (use Provider.HasPending, which takes no lock)")
 		}
 		sv := startServer(t, s)
 		var wg sync.WaitGroup
@@ -244,8 +242,6 @@ func TestReadyzConcurrentProbes(t *testing.T) {
 // its address: each such request costs a database lookup and an audit write.
 func TestRateLimitWithMadeUpTokens(t *testing.T) {
 	t.Parallel()
-	knownBug(t, "httpx.RateLimit keys on the raw Authorization value, so varying made-up bearer tokens bypass the "+
-		"per-address limit (and each rejected token appends an auth.token.rejected audit row)")
 	s := storage{db.SQLite, []string{"--data-dir", t.TempDir()}}
 	sv := startServer(t, s, "--rate-limit", "1", "--rate-burst", "2")
 	limited := 0

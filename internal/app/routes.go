@@ -25,6 +25,7 @@ const (
 // docs page from a CDN (Steward serves its own), no $schema links, unknown query
 // parameters refused.
 func APIConfig() huma.Config {
+	httpx.InstallErrorSanitizer()
 	cfg := huma.DefaultConfig("Steward API", Version)
 	cfg.Info.Description = "The JSON API of Steward, an IT service management system built on the DoD Enterprise Service Management Framework. " +
 		"Errors are RFC 9457 problem+json. Updates need If-Match with the ETag you read. Lists take limit, cursor, sort, fields and field filters, and return X-Total-Count."
@@ -79,11 +80,11 @@ func (a *App) Handler(ctx context.Context) (http.Handler, error) {
 		httpx.Recover(a.Log),
 		httpx.AccessLog(a.Log, metrics),
 		httpx.SecurityHeaders(a.Config.TLSCert != "" || strings.HasPrefix(a.Config.BaseURL, "https:")),
-		httpx.RateLimit(limiter),
 		httpx.MaxBody(maxAnyBody),
 		httpx.CheckJSONBody(maxJSONBody),
 		csrf.Handler,
-		auth.Authenticate(a.Auth, a.Log),
+		auth.Authenticate(a.Auth, a.Log, limiter),
+		httpx.RateLimit(limiter, auth.RateKey),
 		httpx.APIErrorsAsProblems,
 	)
 	return a.handler, nil
@@ -98,7 +99,7 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	status, code := map[string]any{"status": "ready", "engine": string(a.DB.Engine())}, http.StatusOK
 	if err := a.DB.Writer().PingContext(r.Context()); err != nil {
 		status, code = map[string]any{"status": "database unreachable"}, http.StatusServiceUnavailable
-	} else if n, err := a.DB.MigrationsPending(r.Context()); err != nil || n > 0 {
+	} else if pending, err := a.DB.MigrationsPending(r.Context()); err != nil || pending {
 		status, code = map[string]any{"status": "migrations pending"}, http.StatusServiceUnavailable
 	}
 	w.Header().Set("Content-Type", "application/json")

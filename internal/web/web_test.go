@@ -63,7 +63,7 @@ func newTestSite(t *testing.T, mustChange bool) *testSite {
 	if err := Register(mux, Deps{Auth: as, Settings: st, Log: log, Version: "test", API: api}); err != nil {
 		t.Fatal(err)
 	}
-	h := httpx.Chain(mux, httpx.RequestMeta(), auth.Authenticate(as, log))
+	h := httpx.Chain(mux, httpx.RequestMeta(), auth.Authenticate(as, log, nil))
 	return &testSite{t: t, handler: h, auth: as, settings: st}
 }
 

@@ -2,7 +2,6 @@ package auth_test
 
 import (
 	"context"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -524,8 +523,6 @@ func TestEnsureAdminOnceUnderConcurrency(t *testing.T) {
 // are tried before the account locks.
 func TestLockoutHoldsUnderConcurrentGuesses(t *testing.T) {
 	t.Parallel()
-	knownBug(t, "Login reads the lock state before hashing and never re-checks it, so concurrent guesses are all evaluated "+
-		"(20 at once: 20 tried, several lockouts), and a concurrent success clears a lock just set")
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := setup(t, d)
 		u := f.user(t, "alice")
@@ -557,12 +554,3 @@ func TestLockoutHoldsUnderConcurrentGuesses(t *testing.T) {
 }
 
 func idStr(id int64) string { return strconv.FormatInt(id, 10) }
-
-// knownBug skips a test that shows a reported, unfixed production bug, unless
-// STEWARD_TEST_KNOWN_BUGS=1. Remove the call when the bug is fixed.
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("STEWARD_TEST_KNOWN_BUGS") != "1" {
-		t.Skip("known bug: " + what + " (STEWARD_TEST_KNOWN_BUGS=1 runs this test)")
-	}
-}

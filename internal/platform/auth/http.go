@@ -34,9 +34,10 @@ func PrincipalFrom(ctx context.Context) *Principal {
 }
 
 // Authenticate resolves the caller from a bearer token or a session cookie. A
-// bad bearer token is refused at once with 401; a bad cookie leaves the request
-// anonymous (pages then send the browser to the login page).
-func Authenticate(s *Service, log *slog.Logger) httpx.Middleware {
+// bad bearer token is refused at once with 401 (and audited), after charging the
+// client's address to limiter so that guessing tokens is rate-limited too; a bad
+// cookie leaves the request anonymous (pages then send the browser to the login page).
+func Authenticate(s *Service, log *slog.Logger, limiter *httpx.RateLimiter) httpx.Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
@@ -51,6 +52,9 @@ func Authenticate(s *Service, log *slog.Logger) httpx.Middleware {
 				if err != nil {
 					if k := httpx.Status(kindOf(err)); k != http.StatusUnauthorized {
 						httpx.WriteError(w, r, log, err)
+						return
+					}
+					if !limiter.Check(w, r, RateKeyAddr(r)) {
 						return
 					}
 					_ = s.trail.Append(ctx, s.db, audit.Entry{Action: "auth.token.rejected", ObjectType: "token",
@@ -76,6 +80,23 @@ func Authenticate(s *Service, log *slog.Logger) httpx.Middleware {
 			}
 			next.ServeHTTP(w, r)
 		})
+	}
+}
+
+// RateKeyAddr is the rate-limit bucket of a client that has no verified identity.
+func RateKeyAddr(r *http.Request) string { return "addr:" + httpx.ClientAddr(r) }
+
+// RateKey names the rate-limit bucket of a request: its verified token or
+// session, or else its client address.
+func RateKey(r *http.Request) string {
+	p := PrincipalFrom(r.Context())
+	switch {
+	case p == nil:
+		return RateKeyAddr(r)
+	case p.TokenID != 0:
+		return "token:" + idStr(p.TokenID)
+	default:
+		return "session:" + idStr(p.SessionID)
 	}
 }
 

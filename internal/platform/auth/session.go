@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -28,11 +29,29 @@ func (s *Service) Login(ctx context.Context, username, password, clientAddr, use
 		return "", u, fmt.Errorf("login: %w", err)
 	}
 	found := err == nil
-	ok, verr := s.hasher.Verify(ctx, u.passwordHash, password) // runs even when not found: equal timing
+	now := s.clock.Now()
+	// Reserve the attempt before checking the password: the counter is raised
+	// atomically and only while the account is not locked, so a burst of parallel
+	// guesses cannot all be evaluated (AC-7).
+	var attempt int64
+	if found && !u.Disabled {
+		err := s.db.InTx(ctx, func(tx *db.Tx) error {
+			return tx.QueryRowContext(ctx, `UPDATE users SET failed_logins = failed_logins + 1
+				WHERE id = ? AND locked_until <= ? RETURNING failed_logins`, u.ID, now.UnixMilli()).Scan(&attempt)
+		})
+		if err != nil && !db.IsNoRows(err) {
+			return "", u, fmt.Errorf("login: %w", err)
+		}
+	}
+	threshold := int64(s.cfg.LockoutThreshold)
+	hash := u.passwordHash
+	if attempt == 0 || attempt > threshold {
+		hash = "" // not evaluated: this attempt is refused whatever the password; the hash still runs for equal timing
+	}
+	ok, verr := s.hasher.Verify(ctx, hash, password)
 	if verr != nil {
 		return "", u, verr
 	}
-	now := s.clock.Now()
 	actx := audit.WithActor(ctx, audit.Actor{Type: "user", ID: u.ID, Name: username})
 	fail := func(reason string) error {
 		e := audit.Entry{Action: "auth.login.failed", ObjectType: "user", ObjectID: idStr(u.ID),
@@ -47,21 +66,26 @@ func (s *Service) Login(ctx context.Context, username, password, clientAddr, use
 		return "", u, fail("unknown user")
 	case u.Disabled:
 		return "", u, fail("account disabled")
-	case u.LockedUntil.After(now):
+	case attempt == 0:
 		return "", u, fail("account locked")
-	case !ok:
+	case !ok || attempt > threshold:
 		err := s.db.InTx(actx, func(tx *db.Tx) error {
-			var failed int64
-			if err := tx.QueryRowContext(ctx, `UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins`, u.ID).Scan(&failed); err != nil {
-				return err
+			reason := "wrong password"
+			if attempt > threshold {
+				reason = "refused unchecked: too many attempts at once"
 			}
 			s.trail.Record(actx, tx, audit.Entry{Action: "auth.login.failed", ObjectType: "user", ObjectID: idStr(u.ID),
-				Changes: []audit.Change{{Field: "reason", New: "wrong password"}, {Field: "failedLogins", New: failed}}})
-			if failed >= int64(s.cfg.LockoutThreshold) {
-				until := now.Add(s.cfg.LockoutDuration)
-				if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ?`, until.UnixMilli(), u.ID); err != nil {
-					return err
-				}
+				Changes: []audit.Change{{Field: "reason", New: reason}, {Field: "failedLogins", New: attempt}}})
+			if attempt < threshold {
+				return nil
+			}
+			until := now.Add(s.cfg.LockoutDuration)
+			res, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ? AND locked_until <= ?`,
+				until.UnixMilli(), u.ID, now.UnixMilli())
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
 				s.trail.Record(actx, tx, audit.Entry{Action: "auth.lockout", ObjectType: "user", ObjectID: idStr(u.ID),
 					Changes: []audit.Change{{Field: "lockedUntil", New: until.Format(time.RFC3339)}}})
 			}
@@ -75,8 +99,13 @@ func (s *Service) Login(ctx context.Context, username, password, clientAddr, use
 	token = randomSecret("")
 	err = s.db.InTx(actx, func(tx *db.Tx) error {
 		n := now.UnixMilli()
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = 0, last_login_at = ? WHERE id = ?`, n, u.ID); err != nil {
+		// Only while still unlocked: a lockout set by a parallel guess stands.
+		res, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = 0, last_login_at = ? WHERE id = ? AND locked_until <= ?`, n, u.ID, n)
+		if err != nil {
 			return err
+		}
+		if k, _ := res.RowsAffected(); k != 1 {
+			return errBadLogin
 		}
 		var sid int64
 		if err := tx.QueryRowContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, client_addr, user_agent)
@@ -88,6 +117,9 @@ func (s *Service) Login(ctx context.Context, username, password, clientAddr, use
 			Changes: []audit.Change{{Field: "user", New: username}}})
 		return nil
 	})
+	if errors.Is(err, errBadLogin) {
+		return "", u, err
+	}
 	if err != nil {
 		return "", u, fmt.Errorf("open session: %w", err)
 	}

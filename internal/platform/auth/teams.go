@@ -192,21 +192,21 @@ func (s *Service) UpdateTeam(ctx context.Context, id, version int64, in TeamUpda
 		}
 		out.Members = old.Members
 		if in.Members != nil {
-			members := slices.Clone(*in.Members)
-			slices.Sort(members)
-			members = slices.Compact(members)
 			if _, err := tx.ExecContext(ctx, `DELETE FROM team_members WHERE team_id = ?`, id); err != nil {
 				return err
 			}
-			for i, u := range members {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO team_members (team_id, user_id) VALUES (?, ?)`, id, u); err != nil {
+			for i, u := range *in.Members {
+				// Indexes in errors are those of the caller's list; duplicates are ignored.
+				if _, err := tx.ExecContext(ctx, `INSERT INTO team_members (team_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, u); err != nil {
 					if db.IsForeignKeyViolation(err) {
 						return errs.Field("body.members["+strconv.Itoa(i)+"]", "no such user", u)
 					}
 					return err
 				}
 			}
-			out.Members = members
+			members := slices.Clone(*in.Members)
+			slices.Sort(members)
+			out.Members = slices.Compact(members)
 		}
 		s.trail.Record(ctx, tx, audit.Entry{Action: "team.update", ObjectType: "team", ObjectID: idStr(id),
 			Changes: audit.Diff([]string{"name", "description", "email", "members"},
@@ -325,12 +325,15 @@ func (s *Service) CreateRole(ctx context.Context, r Role) (out Role, err error) 
 // GrantRole gives a user a role.
 func (s *Service) GrantRole(ctx context.Context, userID, roleID int64) error {
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO user_roles (user_id, role_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, userID, roleID)
+		res, err := tx.ExecContext(ctx, `INSERT INTO user_roles (user_id, role_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, userID, roleID)
 		if db.IsForeignKeyViolation(err) {
 			return errs.E(errs.Invalid, "no such user or role")
 		}
 		if err != nil {
 			return fmt.Errorf("grant role: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // already held: nothing changed, nothing to audit
 		}
 		s.trail.Record(ctx, tx, audit.Entry{Action: "role.grant", ObjectType: "user", ObjectID: idStr(userID),
 			Changes: []audit.Change{{Field: "role", New: roleID}}})

@@ -242,7 +242,6 @@ func TestRoles(t *testing.T) {
 // The field error must point at the offending element of the list the caller sent.
 func TestTeamMembersErrorNamesInputIndex(t *testing.T) {
 	t.Parallel()
-	knownBug(t, "UpdateTeam reports the index of the unknown member in its sorted, de-duplicated copy of the list, not in the caller's list")
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := setup(t, d)
 		alice := f.user(t, "alice")
@@ -259,7 +258,6 @@ func TestTeamMembersErrorNamesInputIndex(t *testing.T) {
 // audited as a grant.
 func TestGrantRoleTwiceAuditsOnce(t *testing.T) {
 	t.Parallel()
-	knownBug(t, "GrantRole writes a role.grant audit row even when ON CONFLICT DO NOTHING inserted nothing")
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := setup(t, d)
 		u := f.user(t, "alice")

@@ -56,23 +56,18 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// MigrationsPending reports how many migrations have not been applied.
-func (db *DB) MigrationsPending(ctx context.Context) (int, error) {
+// MigrationsPending reports whether migrations remain to be applied. It takes no
+// migration lock, so readiness probes never queue behind one.
+func (db *DB) MigrationsPending(ctx context.Context) (bool, error) {
 	p, err := db.provider()
 	if err != nil {
-		return 0, err
+		return false, err
 	}
-	st, err := p.Status(ctx)
+	pending, err := p.HasPending(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("migration status: %w", err)
+		return false, fmt.Errorf("migration status: %w", err)
 	}
-	n := 0
-	for _, s := range st {
-		if s.State == goose.StatePending {
-			n++
-		}
-	}
-	return n, nil
+	return pending, nil
 }
 
 func (db *DB) provider() (*goose.Provider, error) {

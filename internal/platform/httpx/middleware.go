@@ -286,25 +286,35 @@ func (l *RateLimiter) Allow(key string) (bool, time.Duration) {
 	return false, time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
 }
 
-// RateLimit answers 429 when a client (its bearer token, or else its address) exceeds its rate.
-func RateLimit(l *RateLimiter) Middleware {
+// RateLimit answers 429 when a client exceeds its rate. key names the client: it
+// runs after authentication, so that only a verified token or session gets a bucket
+// of its own and everything else is charged to its address.
+func RateLimit(l *RateLimiter, key func(r *http.Request) string) Middleware {
 	return func(next http.Handler) http.Handler {
 		if l == nil {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			key := "addr:" + ClientAddr(r)
-			if a := r.Header.Get("Authorization"); strings.HasPrefix(a, "Bearer ") && len(a) < 300 {
-				key = "token:" + a[7:]
-			}
-			if ok, wait := l.Allow(key); !ok {
-				w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-				WriteProblem(w, r, http.StatusTooManyRequests, "too many requests; slow down")
+			if !l.Check(w, r, key(r)) {
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// Check takes a token for key; when none is left it writes the 429 problem and reports false.
+// A nil limiter allows everything.
+func (l *RateLimiter) Check(w http.ResponseWriter, r *http.Request, key string) bool {
+	if l == nil {
+		return true
+	}
+	ok, wait := l.Allow(key)
+	if !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		WriteProblem(w, r, http.StatusTooManyRequests, "too many requests; slow down")
+	}
+	return ok
 }
 
 // problemRewriter turns the mux's plain-text 404 and 405 answers into problem+json.

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -100,4 +102,45 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		return
 	}
 	WriteProblem(w, r, Status(e.Kind), e.Message, e.Fields...)
+}
+
+var sanitizeOnce sync.Once
+
+// InstallErrorSanitizer makes every huma error safe to send: a detail keeps its
+// offending value only when that is a short scalar, never for the whole body and
+// never for a field named like a password, secret or token. Without it huma echoes
+// the request body (passwords included) in validation errors. huma's error
+// constructor is a package variable, so this is installed once per process.
+func InstallErrorSanitizer() {
+	sanitizeOnce.Do(func() {
+		orig := huma.NewError
+		huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
+			se := orig(status, msg, errs...)
+			if em, ok := se.(*huma.ErrorModel); ok {
+				for _, d := range em.Errors {
+					if d != nil {
+						d.Value = safeValue(d.Location, d.Value)
+					}
+				}
+			}
+			return se
+		}
+	})
+}
+
+func safeValue(location string, v any) any {
+	loc := strings.ToLower(location)
+	if loc == "" || loc == "body" || strings.Contains(loc, "password") || strings.Contains(loc, "secret") ||
+		strings.Contains(loc, "token") || strings.Contains(loc, "authorization") {
+		return nil
+	}
+	switch x := v.(type) {
+	case nil, bool, int, int64, float64, json.Number:
+		return x
+	case string:
+		if len(x) <= 100 {
+			return x
+		}
+	}
+	return nil
 }

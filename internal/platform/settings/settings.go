@@ -4,6 +4,7 @@ package settings
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -65,8 +66,11 @@ func (p *Presentation) Validate() error {
 	if !colourRE.MatchString(p.BannerForeground) {
 		f = append(f, errs.FieldError{Location: "body.bannerForeground", Message: "a colour as #rrggbb", Value: p.BannerForeground})
 	}
-	if strings.TrimSpace(p.Notice) == "" {
-		f = append(f, errs.FieldError{Location: "body.notice", Message: "the system-use notification must not be empty"})
+	if strings.TrimSpace(p.Notice) == "" || utf8.RuneCountInString(p.Notice) > 20000 {
+		f = append(f, errs.FieldError{Location: "body.notice", Message: "the system-use notification has 1 to 20000 characters"})
+	}
+	if utf8.RuneCountInString(p.NoticeTitle) > 200 {
+		f = append(f, errs.FieldError{Location: "body.noticeTitle", Message: "at most 200 characters"})
 	}
 	return errs.WithFields(f)
 }
@@ -141,10 +145,22 @@ func (s *Store) SetPresentation(ctx context.Context, version int64, p Presentati
 		}
 		p.Version = 0
 		b, _ := json.Marshal(p)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, version, updated_at) VALUES (?, ?, 1, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = settings.version + 1, updated_at = excluded.updated_at`,
-			presentationKey, string(b), s.clock.Now().UnixMilli()); err != nil {
+		now := s.clock.Now().UnixMilli()
+		// The write itself checks the version, so that concurrent saves cannot both win.
+		var res sql.Result
+		var err error
+		if version == 0 {
+			res, err = tx.ExecContext(ctx, `INSERT INTO settings (key, value, version, updated_at) VALUES (?, ?, 1, ?)
+				ON CONFLICT (key) DO NOTHING`, presentationKey, string(b), now)
+		} else {
+			res, err = tx.ExecContext(ctx, `UPDATE settings SET value = ?, version = version + 1, updated_at = ?
+				WHERE key = ? AND version = ?`, string(b), now, presentationKey, version)
+		}
+		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errs.E(errs.PreconditionFailed, "the settings changed concurrently; read them again")
 		}
 		s.trail.Record(ctx, tx, audit.Entry{Action: "settings.update", ObjectType: "settings", ObjectID: presentationKey,
 			Changes: audit.Diff([]string{"bannerText", "bannerBackground", "bannerForeground", "noticeTitle", "notice"},

@@ -2,7 +2,6 @@ package settings_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -149,14 +148,6 @@ func TestSetPresentation(t *testing.T) {
 func TestSetPresentationConcurrentSameVersion(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		if d.Engine() == db.Postgres && os.Getenv("STEWARD_TEST_KNOWN_BUGS") != "1" {
-			// Known bug: SetPresentation reads the version without a lock and then
-			// upserts unconditionally, so under READ COMMITTED several saves with
-			// the same version all succeed. Remove this skip once the write is
-			// conditional on the version (UPDATE … WHERE version = ?, or INSERT …
-			// ON CONFLICT DO NOTHING for version 0) and checks the rows affected.
-			t.Skip("known bug: concurrent SetPresentation loses updates on PostgreSQL; STEWARD_TEST_KNOWN_BUGS=1 runs it")
-		}
 		ctx := context.Background()
 		for _, version := range []int64{0, 1} {
 			if version == 1 {
