@@ -18,12 +18,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"steward/internal/framework"
 	"steward/internal/platform/audit"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/clock"
 	"steward/internal/platform/db"
 	"steward/internal/platform/jobs"
 	"steward/internal/platform/outbox"
+	"steward/internal/platform/raci"
+	"steward/internal/platform/record"
 	"steward/internal/platform/settings"
 )
 
@@ -43,6 +46,9 @@ type App struct {
 	Registry *prometheus.Registry
 	Jobs     *jobs.Runner
 	Webhooks *outbox.Webhooks
+	Model    *framework.Model
+	RACI     *raci.Service
+	Records  *record.Service
 
 	secretKey []byte
 	handler   http.Handler
@@ -79,6 +85,19 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		d.Close()
 		return nil, err
 	}
+	if a.Model, err = framework.Embedded(); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("load the process reference model: %w", err)
+	}
+	a.RACI = raci.New(d, a.Model, a.Trail, a.Outbox, a.Clock)
+	a.RACI.SetBanner(func(ctx context.Context) string {
+		p, err := a.Settings.Presentation(ctx)
+		if err != nil {
+			return ""
+		}
+		return p.BannerText
+	})
+	a.Records = record.New(record.Deps{DB: d, Guard: a.RACI, Model: a.Model, Trail: a.Trail, Events: a.Outbox, Clock: a.Clock})
 	return a, nil
 }
 

@@ -13,6 +13,8 @@ import (
 	"steward/internal/platform/api"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/httpx"
+	"steward/internal/platform/raci"
+	"steward/internal/platform/record"
 )
 
 // Limits on request bodies: the API's JSON, and everything else (forms, uploads).
@@ -58,6 +60,8 @@ func (a *App) Handler(ctx context.Context) (http.Handler, error) {
 
 	// The route table. The API's operations are listed in the OpenAPI document.
 	api.Register(japi, api.Deps{DB: a.DB, Auth: a.Auth, Settings: a.Settings, Webhooks: a.Webhooks})
+	raci.RegisterAPI(japi, a.RACI)
+	record.RegisterAPI(japi, a.Records)
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{Registry: a.Registry}))
@@ -84,8 +88,10 @@ func (a *App) Handler(ctx context.Context) (http.Handler, error) {
 		httpx.CheckJSONBody(maxJSONBody),
 		csrf.Handler,
 		auth.Authenticate(a.Auth, a.Log, limiter),
+		raci.RequestCache,
 		httpx.RateLimit(limiter, auth.RateKey),
 		httpx.APIErrorsAsProblems,
+		httpx.CapturePattern,
 	)
 	return a.handler, nil
 }

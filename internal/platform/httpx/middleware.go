@@ -24,7 +24,25 @@ import (
 
 type ctxKey int
 
-const requestIDKey ctxKey = iota
+const (
+	requestIDKey ctxKey = iota
+	routeKey
+)
+
+// routeHolder carries the matched route pattern back out to AccessLog, since
+// middleware between them hands the mux a copy of the request.
+type routeHolder struct{ pattern string }
+
+// CapturePattern is the innermost middleware: after the mux has served the
+// request it reports the matched pattern to AccessLog for the latency metric.
+func CapturePattern(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if h, ok := r.Context().Value(routeKey).(*routeHolder); ok {
+			h.pattern = r.Pattern
+		}
+	})
+}
 
 // RequestID returns the request's id.
 func RequestID(ctx context.Context) string {
@@ -152,16 +170,18 @@ func AccessLog(log *slog.Logger, m *Metrics) Middleware {
 			sw := &statusWriter{ResponseWriter: w}
 			m.inflight.Inc()
 			defer m.inflight.Dec()
+			route := &routeHolder{}
+			r = r.WithContext(context.WithValue(r.Context(), routeKey, route))
 			next.ServeHTTP(sw, r)
 			if sw.status == 0 {
 				sw.status = http.StatusOK
 			}
 			d := time.Since(start)
-			route := r.Pattern
-			if route == "" {
-				route = "unmatched"
+			pattern := route.pattern
+			if pattern == "" {
+				pattern = "unmatched"
 			}
-			m.duration.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Observe(d.Seconds())
+			m.duration.WithLabelValues(pattern, r.Method, strconv.Itoa(sw.status)).Observe(d.Seconds())
 			level := slog.LevelInfo
 			if sw.status >= 500 {
 				level = slog.LevelError
