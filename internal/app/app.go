@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"steward/internal/framework"
+	"steward/internal/improvement/controls"
 	"steward/internal/platform/audit"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/clock"
@@ -49,6 +50,7 @@ type App struct {
 	Model    *framework.Model
 	RACI     *raci.Service
 	Records  *record.Service
+	Controls *controls.Service
 
 	secretKey []byte
 	handler   http.Handler
@@ -98,6 +100,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return p.BannerText
 	})
 	a.Records = record.New(record.Deps{DB: d, Guard: a.RACI, Model: a.Model, Trail: a.Trail, Events: a.Outbox, Clock: a.Clock})
+	a.Controls = controls.MustNew(controls.Deps{DB: d, Records: a.Records, Model: a.Model, Clock: a.Clock})
 	return a, nil
 }
 

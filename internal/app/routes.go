@@ -10,6 +10,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"steward/internal/improvement/controls"
 	"steward/internal/platform/api"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/httpx"
@@ -62,6 +63,7 @@ func (a *App) Handler(ctx context.Context) (http.Handler, error) {
 	api.Register(japi, api.Deps{DB: a.DB, Auth: a.Auth, Settings: a.Settings, Webhooks: a.Webhooks})
 	raci.RegisterAPI(japi, a.RACI)
 	record.RegisterAPI(japi, a.Records)
+	controls.RegisterAPI(japi, a.Controls)
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{Registry: a.Registry}))

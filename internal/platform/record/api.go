@@ -46,6 +46,7 @@ type recordListIn struct {
 	listing.Params
 	Q        string `query:"q" maxLength:"500" doc:"Words to find in the number, title and description; results are ranked by relevance and take no sort."`
 	Type     string `query:"type" maxLength:"40" doc:"Records of this type."`
+	Process  string `query:"process" maxLength:"40" doc:"Records governed by this process, such as IM."`
 	State    string `query:"state" maxLength:"40" doc:"Records in this state."`
 	Team     int64  `query:"team" minimum:"0" doc:"Records of this team."`
 	Assignee int64  `query:"assignee" minimum:"0" doc:"Records assigned to this user."`
@@ -137,7 +138,7 @@ func registerRecords(a *httpx.API, s *Service) {
 		Description: "Without q, records in the order sort asks for (newest first by default). With q, the records whose number, " +
 			"title or description hold every word of q (as a prefix), best match first. Query syntax is not interpreted."},
 		httpx.Authenticated, func(ctx context.Context, in *recordListIn) (*recordPage, error) {
-			f := Filter{Query: in.Q, Type: in.Type, State: in.State, TeamID: in.Team, AssigneeID: in.Assignee}
+			f := Filter{Query: in.Q, Type: in.Type, Process: in.Process, State: in.State, TeamID: in.Team, AssigneeID: in.Assignee}
 			if in.Open != "" {
 				open := in.Open == "true"
 				f.Open = &open
@@ -146,7 +147,7 @@ func registerRecords(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			filters := url.Values{"q": {in.Q}, "type": {in.Type}, "state": {in.State}, "team": {strconv.FormatInt(in.Team, 10)},
+			filters := url.Values{"q": {in.Q}, "type": {in.Type}, "process": {in.Process}, "state": {in.State}, "team": {strconv.FormatInt(in.Team, 10)},
 				"assignee": {strconv.FormatInt(in.Assignee, 10)}, "open": {in.Open}}
 			return &recordPage{TotalCount: total, Link: nextLink("/api/v1/records", in.Params, filters, page.NextCursor), Body: page}, nil
 		})

@@ -3,6 +3,7 @@ package record
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"steward/internal/platform/audit"
@@ -49,18 +50,23 @@ func refusal(verb, number, activity string, d raci.Decision) error {
 	return errs.E(errs.Forbidden, "you may not %s %s: it performs %s%s, which only these roles may perform: %s", verb, number, activity, name, roles)
 }
 
-// authorize asks the guard whether p may perform activity on r. A refusal is
-// audited (in a transaction of its own, so never call it inside one) and Forbidden.
-func (s *Service) authorize(ctx context.Context, p *auth.Principal, t *Type, r *Record, activity, verb string) (raci.Decision, error) {
-	d, err := s.guard.Decide(ctx, p, t.Process, activity, scope(r))
+// authorize asks the guard whether p may perform activity of process on r (a
+// record not yet created has no number). A refusal is audited (in a
+// transaction of its own, so never call it inside one) and Forbidden.
+func (s *Service) authorize(ctx context.Context, p *auth.Principal, process string, r *Record, activity, verb string) (raci.Decision, error) {
+	d, err := s.guard.Decide(ctx, p, process, activity, scope(r))
 	if err != nil {
 		return d, fmt.Errorf("decide on %s: %w", activity, err)
 	}
 	if d.Allowed {
 		return d, nil
 	}
-	refused := refusal(verb, r.Number, activity, d)
-	_ = s.trail.Append(ctx, s.db, audit.Entry{Action: "record.denied", ObjectType: "record", ObjectID: r.Number,
+	target, object := r.Number, r.Number
+	if target == "" {
+		target, object = "a "+r.Type+" of process "+process, r.Type+"/"+process
+	}
+	refused := refusal(verb, target, activity, d)
+	_ = s.trail.Append(ctx, s.db, audit.Entry{Action: "record.denied", ObjectType: "record", ObjectID: object,
 		Changes: []audit.Change{{Field: "action", New: verb}, {Field: "activity", New: activity}, {Field: "reason", New: refused.Error()}}})
 	return d, refused
 }
@@ -74,9 +80,41 @@ func checkVersion(r *Record, version int64) error {
 }
 
 // Update changes a record's title, description, priority, service or marking.
-// With the type's UpdateActivity set, only its R or A holders may.
+// With the type's UpdateActivity or UpdateControl set, only its R or A holders may.
 func (s *Service) Update(ctx context.Context, number string, version int64, in Update) (out Record, err error) {
 	defer errs.Wrap(&err, "update %s", number)
+	return s.amend(ctx, number, Amendment{Version: version, Fields: in})
+}
+
+// Amendment is an area's change to one of its records: kernel fields and the
+// area's own fields, made in one transaction that raises the record's version
+// and journals, audits and announces (record.updated) the change.
+type Amendment struct {
+	// Version is the record version the caller read (the If-Match ETag); 0 skips the check (areas only).
+	Version int64
+	// Fields are the kernel fields to change.
+	Fields Update
+	// Verb names the change in a refusal, such as "add a corrective action to"; "change" when empty.
+	Verb string
+	// Permit, when set, lets a caller whom the type's update guard would refuse
+	// make the change anyway (say, the owner of a corrective action reporting
+	// on it). It sees the record as read before the transaction.
+	Permit func(p *auth.Principal, r Record) bool
+	// Apply, when set, changes the area's own fields inside the transaction,
+	// after the record is locked and its version checked. It returns the changes
+	// to audit (none, with no kernel field changed either, leaves the record as
+	// it is) and may refuse the change with an error.
+	Apply func(ctx context.Context, tx *db.Tx, cur Record) ([]audit.Change, error)
+}
+
+// Amend makes an area's change to a record (see Amendment). The type's update
+// guard decides who may, unless Permit lets the caller through.
+func (s *Service) Amend(ctx context.Context, number string, a Amendment) (out Record, err error) {
+	defer errs.Wrap(&err, "amend %s", number)
+	return s.amend(ctx, number, a)
+}
+
+func (s *Service) amend(ctx context.Context, number string, a Amendment) (out Record, err error) {
 	ctx = raci.WithRequestCache(ctx)
 	p, err := principal(ctx)
 	if err != nil {
@@ -86,17 +124,26 @@ func (s *Service) Update(ctx context.Context, number string, version int64, in U
 	if err != nil {
 		return out, err
 	}
-	if err := checkVersion(&r, version); err != nil {
+	if err := checkVersion(&r, a.Version); err != nil {
 		return out, err
 	}
 	override := false
-	if t.UpdateActivity != "" {
-		d, err := s.authorize(ctx, p, t, &r, t.UpdateActivity, "change")
+	if (t.UpdateActivity != "" || t.UpdateControl != "") && (a.Permit == nil || !a.Permit(p, r)) {
+		process, activity, err := s.resolveRef(t, &r, t.UpdateActivity, t.UpdateControl)
+		if err != nil {
+			return out, err
+		}
+		verb := a.Verb
+		if verb == "" {
+			verb = "change"
+		}
+		d, err := s.authorize(ctx, p, process, &r, activity, verb)
 		if err != nil {
 			return out, err
 		}
 		override = d.Override
 	}
+	in := a.Fields
 	n := r
 	if in.Title != nil {
 		n.Title = *in.Title
@@ -124,7 +171,19 @@ func (s *Service) Update(ctx context.Context, number string, version int64, in U
 		if cur.Version != r.Version {
 			return errs.E(errs.PreconditionFailed, "record %s changed concurrently; read it again", r.Number)
 		}
+		if t.Editable != nil {
+			if err := t.Editable(cur); err != nil {
+				return err
+			}
+		}
 		changes := audit.Diff(auditedFields, recordFields(cur), recordFields(n))
+		if a.Apply != nil {
+			more, err := a.Apply(ctx, tx, cur)
+			if err != nil {
+				return err
+			}
+			changes = append(changes, more...)
+		}
 		if len(changes) == 0 {
 			out = cur
 			return nil
@@ -138,9 +197,11 @@ func (s *Service) Update(ctx context.Context, number string, version int64, in U
 				return err
 			}
 		}
-		names := make([]string, len(changes))
-		for i, c := range changes {
-			names[i] = c.Field
+		var names []string
+		for _, c := range changes {
+			if !slices.Contains(names, c.Field) {
+				names = append(names, c.Field)
+			}
 		}
 		uid, uname := actorName(p)
 		if _, err := addJournal(ctx, tx, out.ID, System, "Changed "+strings.Join(names, ", ")+".", uid, uname, now); err != nil {
@@ -182,8 +243,12 @@ func (s *Service) Assign(ctx context.Context, number string, teamID, assigneeID,
 		return out, err
 	}
 	override := false
-	if t.AssignActivity != "" {
-		d, err := s.authorize(ctx, p, t, &r, t.AssignActivity, "assign")
+	if t.AssignActivity != "" || t.AssignControl != "" {
+		process, activity, err := s.resolveRef(t, &r, t.AssignActivity, t.AssignControl)
+		if err != nil {
+			return out, err
+		}
+		d, err := s.authorize(ctx, p, process, &r, activity, "assign")
 		if err != nil {
 			return out, err
 		}

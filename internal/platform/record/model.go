@@ -20,7 +20,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"steward/internal/framework"
+	"steward/internal/platform/audit"
 	"steward/internal/platform/auth"
+	"steward/internal/platform/db"
 	"steward/internal/platform/errs"
 )
 
@@ -50,7 +53,15 @@ type Transition struct {
 	// To is the state the action leads to.
 	To string `json:"to"`
 	// Activity is the activity the step performs, such as "IM5"; the RACI guard decides on it.
-	Activity string `json:"activity"`
+	Activity string `json:"activity,omitempty"`
+	// Control, given instead of Activity, names the common process control the
+	// step performs (establish, monitor or evaluate, DESMF §6): the activity is
+	// that control activity of the record's process, resolved through the
+	// reference model each time the step is listed or performed.
+	Control framework.ControlKind `json:"control,omitempty" enum:"establish,monitor,evaluate"`
+	// System steps are applied only by their area, as the follow-up of another
+	// step (Service.FollowUp); callers cannot perform them and Actions does not list them.
+	System bool `json:"system,omitempty"`
 	// Label is the button text, such as "Resolve".
 	Label string `json:"label"`
 	// Approval makes the step always wait for an accountable (A) holder's
@@ -75,7 +86,12 @@ type Type struct {
 	// Prefix is the default number prefix, such as "INC"; an administrator may change it.
 	Prefix string `json:"prefix"`
 	// Process is the DESMF or TAXUD process whose RACI governs the type, such as "IM".
-	Process string `json:"process"`
+	// It is empty when ProcessPerRecord is set.
+	Process string `json:"process,omitempty"`
+	// ProcessPerRecord makes every record name its own process (NewRecord.Process,
+	// fixed at creation), whose RACI governs it: the process controls of §6 are
+	// records of any process. Such a type names controls, not activity codes.
+	ProcessPerRecord bool `json:"processPerRecord,omitempty"`
 	// Initial is the state a new record starts in.
 	Initial string `json:"initial"`
 	// States lists every state.
@@ -88,9 +104,50 @@ type Type struct {
 	// UpdateActivity, when set, is the activity whose R or A holders may change
 	// a record's title, description, priority or marking; otherwise any signed-in user may.
 	UpdateActivity string `json:"updateActivity,omitempty"`
+	// CreateActivity, when set, is the activity whose R or A holders may create
+	// records of the type; otherwise the area decides who may.
+	CreateActivity string `json:"createActivity,omitempty"`
+	// CreateControl, AssignControl and UpdateControl name a common control
+	// instead of CreateActivity, AssignActivity and UpdateActivity, resolved per
+	// record like Transition.Control.
+	CreateControl framework.ControlKind `json:"createControl,omitempty" enum:"establish,monitor,evaluate"`
+	AssignControl framework.ControlKind `json:"assignControl,omitempty" enum:"establish,monitor,evaluate"`
+	UpdateControl framework.ControlKind `json:"updateControl,omitempty" enum:"establish,monitor,evaluate"`
 	// Visible, when set, decides who may see a record; nil lets every signed-in user see it.
 	Visible Visibility `json:"-"`
+	// Editable, when set, may refuse any change to a record's fields (Update,
+	// Amend) in its current state: an approved document changes only through a
+	// new version, say. It is asked inside the transaction, on the locked record.
+	Editable func(r Record) error `json:"-"`
+	// Check, when set, may refuse a step: it is asked inside the transaction
+	// before a step is requested and again before it applies (after an approval
+	// or a consultation too). Refuse with a Conflict that says what is missing.
+	Check func(ctx context.Context, q db.Queryer, r Record, tr Transition) error `json:"-"`
+	// AfterApply, when set, runs inside the transaction that applied a step to
+	// a record of the type, after the record moved; an error undoes the step.
+	AfterApply func(ctx context.Context, tx *db.Tx, a AppliedStep) error `json:"-"`
 }
+
+// AppliedStep is a step that has just moved a record, as Type.AfterApply sees it.
+type AppliedStep struct {
+	// Record is the record as it is now.
+	Record Record
+	// From is the state it left.
+	From string
+	// Transition is the step, with its Activity resolved.
+	Transition Transition
+	// Process is the process whose activity the step performed.
+	Process string
+	// Actor applied the step now: the performer, or the approver or consulted user whose answer completed it.
+	Actor *auth.Principal
+	// Performer asked for the step.
+	Performer int64
+	// Step is the waiting step that completed, or 0 when the step applied at once.
+	Step int64
+}
+
+// controlKinds are the control kinds a type may name.
+var controlKinds = []framework.ControlKind{framework.ControlEstablish, framework.ControlMonitor, framework.ControlEvaluate}
 
 var (
 	namePattern   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
@@ -126,8 +183,20 @@ func (t *Type) Validate() error {
 	if !prefixPattern.MatchString(t.Prefix) {
 		add("type.prefix", "a prefix is 2 to 8 capital letters A-Z", t.Prefix)
 	}
-	if strings.TrimSpace(t.Process) == "" {
+	switch {
+	case t.ProcessPerRecord && t.Process != "":
+		add("type.process", "a type whose records name their process has no process of its own", t.Process)
+	case !t.ProcessPerRecord && strings.TrimSpace(t.Process) == "":
 		add("type.process", "name the process whose RACI governs the type", nil)
+	}
+	for _, ref := range []struct {
+		loc, code string
+		control   framework.ControlKind
+	}{{"type.createActivity", t.CreateActivity, t.CreateControl}, {"type.assignActivity", t.AssignActivity, t.AssignControl},
+		{"type.updateActivity", t.UpdateActivity, t.UpdateControl}} {
+		if msg := checkRef(t, ref.code, ref.control, true); msg != "" {
+			add(ref.loc, msg, ref.code+string(ref.control))
+		}
 	}
 	states := map[string]State{}
 	for i, s := range t.States {
@@ -150,8 +219,8 @@ func (t *Type) Validate() error {
 		if !namePattern.MatchString(tr.Action) {
 			add(loc+".action", "an action is 1 to 40 lower-case letters, digits or '_'", tr.Action)
 		}
-		if strings.TrimSpace(tr.Activity) == "" {
-			add(loc+".activity", "every transition performs an activity", tr.Action)
+		if msg := checkRef(t, tr.Activity, tr.Control, false); msg != "" {
+			add(loc+".activity", msg, tr.Action)
 		}
 		if _, ok := states[tr.To]; !ok {
 			add(loc+".to", "unknown state", tr.To)
@@ -179,13 +248,51 @@ func (t *Type) Validate() error {
 	return nil
 }
 
+// checkRef checks one activity reference of a type: a code or a control, not
+// both; a control of a known kind; no code on a type whose records name their
+// process. It returns what is wrong, or "".
+func checkRef(t *Type, code string, control framework.ControlKind, optional bool) string {
+	code = strings.TrimSpace(code)
+	switch {
+	case code != "" && control != "":
+		return "name an activity or a control, not both"
+	case control != "" && !slices.Contains(controlKinds, control):
+		return "a control is establish, monitor or evaluate"
+	case code != "" && t.ProcessPerRecord:
+		return "a type whose records name their process names controls, not activity codes"
+	case code == "" && control == "" && !optional:
+		return "every transition performs an activity"
+	}
+	return ""
+}
+
+// Controls lists the common controls the type's transitions and settings name, each once.
+func (t *Type) Controls() []framework.ControlKind {
+	var out []framework.ControlKind
+	for _, tr := range t.Transitions {
+		if tr.Control != "" {
+			out = append(out, tr.Control)
+		}
+	}
+	for _, c := range []framework.ControlKind{t.CreateControl, t.AssignControl, t.UpdateControl} {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // Activities lists the activity codes the type's transitions and settings perform, each once.
+// Controls resolved per record are not among them (see Controls).
 func (t *Type) Activities() []string {
 	var out []string
 	for _, tr := range t.Transitions {
-		out = append(out, tr.Activity)
+		if tr.Activity != "" {
+			out = append(out, tr.Activity)
+		}
 	}
-	for _, a := range []string{t.AssignActivity, t.UpdateActivity} {
+	for _, a := range []string{t.CreateActivity, t.AssignActivity, t.UpdateActivity} {
 		if a != "" {
 			out = append(out, a)
 		}
@@ -242,9 +349,12 @@ func (t *Type) Next(state, action string) (Transition, error) {
 
 // Record is one work record: an incident, an RFC, an access request…
 type Record struct {
-	ID          int64  `json:"id"`
-	Type        string `json:"type"`
-	Number      string `json:"number"`
+	ID     int64  `json:"id"`
+	Type   string `json:"type"`
+	Number string `json:"number"`
+	// Process is the process whose RACI governs the record: its type's, or the
+	// one it names when its type's records name their process.
+	Process     string `json:"process,omitempty"`
 	Title       string `json:"title"`
 	Description string `json:"description"`
 	State       string `json:"state"`
@@ -280,6 +390,12 @@ type NewRecord struct {
 	ServiceID   int64
 	// Marking defaults to DefaultMarking.
 	Marking string
+	// Process is the record's process, for a type whose records name their
+	// process (Type.ProcessPerRecord); leave it empty for any other type.
+	Process string
+	// With, when set, stores the area's own fields of the new record inside the
+	// kernel's transaction; the changes it returns are audited with the record.
+	With func(ctx context.Context, tx *db.Tx, r Record) ([]audit.Change, error)
 }
 
 // Update holds the fields of a record to change; nil leaves a field as it is.

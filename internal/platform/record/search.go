@@ -105,8 +105,10 @@ func (pgText) match(terms []string) matchSQL {
 // Filter narrows a listing or a search of records.
 type Filter struct {
 	// Query is free text; words match the number, title and description, ranked by relevance.
-	Query      string
-	Type       string
+	Query string
+	Type  string
+	// Process keeps the records governed by this process.
+	Process    string
 	State      string
 	TeamID     int64
 	AssigneeID int64
@@ -120,6 +122,7 @@ var List = listing.Spec{
 		"id":         {SQL: "id", Sortable: true, Kind: "int"},
 		"number":     {SQL: "number", Sortable: true, Kind: "text"},
 		"type":       {SQL: "type", Kind: "text"},
+		"process":    {SQL: "process", Kind: "text"},
 		"state":      {SQL: "state", Sortable: true, Kind: "text"},
 		"priority":   {SQL: "COALESCE(priority, 6)", Sortable: true, Kind: "int"},
 		"teamId":     {SQL: "team_id", Kind: "int"},
@@ -128,7 +131,7 @@ var List = listing.Spec{
 		"createdAt":  {SQL: "created_at", Sortable: true, Kind: "int"},
 		"updatedAt":  {SQL: "updated_at", Sortable: true, Kind: "int"},
 	},
-	Fields: []string{"id", "type", "number", "title", "description", "state", "closed", "priority", "teamId", "assigneeId",
+	Fields: []string{"id", "type", "number", "process", "title", "description", "state", "closed", "priority", "teamId", "assigneeId",
 		"requesterId", "serviceId", "marking", "reassignments", "createdAt", "updatedAt", "version"},
 	DefaultSort: "-createdAt",
 	IDColumn:    "id",
@@ -151,6 +154,9 @@ func (s *Service) Search(ctx context.Context, f Filter, p listing.Params) (page 
 	var lf []listing.Filter
 	if f.Type != "" {
 		lf = append(lf, listing.Filter{Field: "type", Value: f.Type})
+	}
+	if f.Process != "" {
+		lf = append(lf, listing.Filter{Field: "process", Value: f.Process})
 	}
 	if f.State != "" {
 		lf = append(lf, listing.Filter{Field: "state", Value: f.State})
@@ -240,6 +246,9 @@ func (s *Service) searchText(ctx context.Context, f Filter, p listing.Params) (p
 	add := func(cond string, v any) { where += " AND " + cond; args = append(args, v) }
 	if f.Type != "" {
 		add("r.type = ?", f.Type)
+	}
+	if f.Process != "" {
+		add("r.process = ?", f.Process)
 	}
 	if f.State != "" {
 		add("r.state = ?", f.State)

@@ -115,7 +115,7 @@ func (s *Service) Register(t Type) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	if s.model != nil {
+	if s.model != nil && !t.ProcessPerRecord {
 		if s.model.Process(t.Process) == nil {
 			return errs.E(errs.Invalid, "record type %s: no process %q in the reference model", t.Name, t.Process)
 		}
@@ -129,6 +129,11 @@ func (s *Service) Register(t Type) error {
 			}
 			if !ok {
 				return errs.E(errs.Invalid, "record type %s: %s is not an activity of process %s", t.Name, code, t.Process)
+			}
+		}
+		for _, c := range t.Controls() {
+			if _, err := ControlActivity(s.model, t.Process, c); err != nil {
+				return fmt.Errorf("record type %s: %w", t.Name, err)
 			}
 		}
 	}
@@ -362,7 +367,9 @@ var auditedFields = []string{"title", "description", "state", "priority", "teamI
 	"serviceId", "marking", "reassignments"}
 
 // Create opens a record of a type in its initial state and numbers it. The
-// requester defaults to the caller. Areas call it; there is no generic create endpoint.
+// requester defaults to the caller. Areas call it; there is no generic create
+// endpoint. With the type's CreateActivity or CreateControl set, only its R or
+// A holders (in the new record's process and scope) may create.
 func (s *Service) Create(ctx context.Context, typeName string, in NewRecord) (out Record, err error) {
 	defer errs.Wrap(&err, "create %s", typeName)
 	t, err := s.typ(typeName)
@@ -377,6 +384,25 @@ func (s *Service) Create(ctx context.Context, typeName string, in NewRecord) (ou
 	}
 	if err := validateFields(&r); err != nil {
 		return out, err
+	}
+	if r.Process, err = s.checkProcess(t, in.Process); err != nil {
+		return out, err
+	}
+	override := false
+	if t.CreateActivity != "" || t.CreateControl != "" {
+		ctx = raci.WithRequestCache(ctx)
+		if p == nil {
+			return out, errs.E(errs.Unauthenticated, "sign in first")
+		}
+		process, activity, err := s.resolveRef(t, &r, t.CreateActivity, t.CreateControl)
+		if err != nil {
+			return out, err
+		}
+		d, err := s.authorize(ctx, p, process, &r, activity, "create")
+		if err != nil {
+			return out, err
+		}
+		override = d.Override
 	}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		if err := checkAssignment(ctx, tx, r.TeamID, r.AssigneeID); err != nil {
@@ -397,9 +423,20 @@ func (s *Service) Create(ctx context.Context, typeName string, in NewRecord) (ou
 		if _, err := addJournal(ctx, tx, out.ID, System, fmt.Sprintf("%s %s logged as %s.", t.label(), out.Number, st.Label), uid, uname, now); err != nil {
 			return err
 		}
-		changes := audit.Diff(append([]string{"type", "number"}, auditedFields...), map[string]any{},
-			mergeFields(recordFields(out), map[string]any{"type": out.Type, "number": out.Number}))
-		s.trail.Record(ctx, tx, audit.Entry{Action: "record.create", ObjectType: "record", ObjectID: out.Number, Changes: changes})
+		changes := audit.Diff(append([]string{"type", "number", "process"}, auditedFields...), map[string]any{},
+			mergeFields(recordFields(out), map[string]any{"type": out.Type, "number": out.Number, "process": out.Process}))
+		if in.With != nil {
+			more, err := in.With(ctx, tx, out)
+			if err != nil {
+				return err
+			}
+			changes = append(changes, more...)
+		}
+		action := "record.create"
+		if override {
+			action = "record.create.override"
+		}
+		s.trail.Record(ctx, tx, audit.Entry{Action: action, ObjectType: "record", ObjectID: out.Number, Changes: changes})
 		return s.events.Emit(ctx, tx, outbox.Event{Type: "record.created", Subject: subject(&out), Data: out})
 	})
 	return out, err

@@ -17,12 +17,13 @@ import (
 	"steward/internal/platform/raci"
 )
 
-// stepContext is a waiting step with its record and type, read before a decision.
+// stepContext is a waiting step with its record, type and resolved transition, read before a decision.
 type stepContext struct {
-	st  Step
-	rec Record
-	t   *Type
-	tr  Transition
+	st      Step
+	rec     Record
+	t       *Type
+	tr      Transition
+	process string
 }
 
 // loadStepContext reads a step the caller may see, with its record, type and transition.
@@ -35,8 +36,10 @@ func (s *Service) loadStepContext(ctx context.Context, id int64) (sc stepContext
 	}
 	for _, tr := range sc.t.Transitions {
 		if tr.Action == sc.st.Action && tr.To == sc.st.ToState && slices.Contains(tr.From, sc.st.FromState) {
-			sc.tr = tr
-			return sc, nil
+			sc.tr, sc.process, err = s.resolve(sc.t, &sc.rec, tr)
+			// The step keeps the activity it was requested for.
+			sc.tr.Activity = sc.st.Activity
+			return sc, err
 		}
 	}
 	return sc, fmt.Errorf("step %d: %s no longer has the action %s from %s", id, sc.t.Name, sc.st.Action, sc.st.FromState)
@@ -46,7 +49,7 @@ func (s *Service) loadStepContext(ctx context.Context, id int64) (sc stepContext
 // scope; an administrator who does not is allowed through the override. Anyone
 // else is refused, and the refusal audited. It returns the A holders too.
 func (s *Service) accountable(ctx context.Context, p *auth.Principal, sc *stepContext, verb string) (override bool, err error) {
-	hs, err := s.holders(ctx, sc.t, sc.st.Activity, framework.A, &sc.rec)
+	hs, err := s.holders(ctx, sc.process, sc.st.Activity, framework.A, &sc.rec)
 	if err != nil {
 		return false, err
 	}
@@ -118,7 +121,7 @@ func (s *Service) decide(ctx context.Context, stepID int64, reason string, appro
 	}
 	var informed []holder
 	if approve {
-		if informed, err = s.holders(ctx, sc.t, sc.st.Activity, framework.I, &sc.rec); err != nil {
+		if informed, err = s.holders(ctx, sc.process, sc.st.Activity, framework.I, &sc.rec); err != nil {
 			return res, err
 		}
 	}
@@ -161,7 +164,7 @@ func (s *Service) decide(ctx context.Context, stepID int64, reason string, appro
 			_, err := addJournal(ctx, tx, cur.ID, System, fmt.Sprintf("%s (%s) rejected: %s", sc.tr.Label, st.Activity, reason), p.UserID, p.Username, now)
 			return err
 		}
-		res.Record, err = s.apply(ctx, tx, transition{t: sc.t, rec: cur, tr: sc.tr, actor: p, performer: st.RequestedBy,
+		res.Record, err = s.apply(ctx, tx, transition{t: sc.t, process: sc.process, rec: cur, tr: sc.tr, actor: p, performer: st.RequestedBy,
 			override: st.PerformerOverride, informed: informed, step: &st})
 		return err
 	})
@@ -253,9 +256,9 @@ func (s *Service) closeConsultation(ctx context.Context, id int64, text string, 
 	// Resolve who the step involves next, in case this is its last open consultation.
 	var pl stepPlan
 	if sc.st.NeedsApproval {
-		pl.approvers, err = s.holders(ctx, sc.t, sc.st.Activity, framework.A, &sc.rec)
+		pl.approvers, err = s.holders(ctx, sc.process, sc.st.Activity, framework.A, &sc.rec)
 	} else {
-		pl.informed, err = s.holders(ctx, sc.t, sc.st.Activity, framework.I, &sc.rec)
+		pl.informed, err = s.holders(ctx, sc.process, sc.st.Activity, framework.I, &sc.rec)
 	}
 	if err != nil {
 		return res, err
@@ -315,7 +318,7 @@ func (s *Service) closeConsultation(ctx context.Context, id int64, text string, 
 		if err := setStepState(ctx, tx, &st, Applied, 0, "", false, now); err != nil {
 			return err
 		}
-		res.Record, err = s.apply(ctx, tx, transition{t: sc.t, rec: cur, tr: sc.tr, actor: p, performer: st.RequestedBy,
+		res.Record, err = s.apply(ctx, tx, transition{t: sc.t, process: sc.process, rec: cur, tr: sc.tr, actor: p, performer: st.RequestedBy,
 			override: st.PerformerOverride, informed: pl.informed, step: &st})
 		return err
 	})

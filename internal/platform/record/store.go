@@ -12,7 +12,7 @@ import (
 )
 
 // recordCols are the columns scanRecord reads, in order.
-const recordCols = `id, type, number, title, description, state, closed, priority, team_id, assignee_id, requester_id, service_id, marking, reassignments, created_at, updated_at, version`
+const recordCols = `id, type, number, process, title, description, state, closed, priority, team_id, assignee_id, requester_id, service_id, marking, reassignments, created_at, updated_at, version`
 
 type scanner interface{ Scan(...any) error }
 
@@ -37,7 +37,7 @@ func scanRecord(row scanner) (Record, error) {
 	var r Record
 	var prio, team, assignee, requester, service sql.NullInt64
 	var c, u int64
-	err := row.Scan(&r.ID, &r.Type, &r.Number, &r.Title, &r.Description, &r.State, &r.Closed, &prio, &team, &assignee,
+	err := row.Scan(&r.ID, &r.Type, &r.Number, &r.Process, &r.Title, &r.Description, &r.State, &r.Closed, &prio, &team, &assignee,
 		&requester, &service, &r.Marking, &r.Reassignments, &c, &u, &r.Version)
 	r.Priority = int(prio.Int64)
 	r.TeamID, r.AssigneeID, r.RequesterID, r.ServiceID = team.Int64, assignee.Int64, requester.Int64, service.Int64
@@ -95,10 +95,10 @@ func nextNumber(ctx context.Context, tx *db.Tx, t *Type, now int64) (string, err
 }
 
 func insertRecord(ctx context.Context, tx *db.Tx, r Record, now int64) (Record, error) {
-	out, err := scanRecord(tx.QueryRowContext(ctx, `INSERT INTO records (type, number, title, description, state, closed, priority,
+	out, err := scanRecord(tx.QueryRowContext(ctx, `INSERT INTO records (type, number, process, title, description, state, closed, priority,
 		team_id, assignee_id, requester_id, service_id, marking, reassignments, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING `+recordCols,
-		r.Type, r.Number, r.Title, r.Description, r.State, r.Closed, nullID(int64(r.Priority)), nullID(r.TeamID),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING `+recordCols,
+		r.Type, r.Number, r.Process, r.Title, r.Description, r.State, r.Closed, nullID(int64(r.Priority)), nullID(r.TeamID),
 		nullID(r.AssigneeID), nullID(r.RequesterID), nullID(r.ServiceID), r.Marking, now, now))
 	if db.IsUniqueViolation(err) {
 		return out, errs.E(errs.Conflict, "record number %s is taken; retry", r.Number)

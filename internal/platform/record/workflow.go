@@ -83,13 +83,13 @@ type Action struct {
 	WaitingStep int64 `json:"waitingStep,omitempty"`
 }
 
-// gate combines what a transition declares with the organisation's settings.
-func (s *Service) gate(ctx context.Context, t *Type, tr Transition) (Gate, error) {
+// gate combines what a (resolved) transition declares with the organisation's settings.
+func (s *Service) gate(ctx context.Context, process string, tr Transition) (Gate, error) {
 	g := Gate{Approval: tr.Approval, Consultation: tr.Consultation}
 	if s.gates == nil {
 		return g, nil
 	}
-	o, err := s.gates(ctx, t.Process, tr.Activity)
+	o, err := s.gates(ctx, process, tr.Activity)
 	if err != nil {
 		return g, fmt.Errorf("activity settings of %s: %w", tr.Activity, err)
 	}
@@ -99,7 +99,8 @@ func (s *Service) gate(ctx context.Context, t *Type, tr Transition) (Gate, error
 }
 
 // Actions lists the steps allowed from the record's state, each with its
-// activity and the guard's decision for the caller. It reads the record and its
+// activity (a control resolved for the record's process, such as "approve
+// performs IM1") and the guard's decision for the caller. It reads the record and its
 // waiting steps once and asks the guard once per action; with the guard's
 // request cache that costs no further queries.
 func (s *Service) Actions(ctx context.Context, number string) (out []Action, err error) {
@@ -119,11 +120,18 @@ func (s *Service) Actions(ctx context.Context, number string) (out []Action, err
 	}
 	out = []Action{}
 	for _, tr := range t.Allowed(r.State) {
-		d, err := s.guard.Decide(ctx, p, t.Process, tr.Activity, scope(&r))
+		if tr.System {
+			continue
+		}
+		tr, process, err := s.resolve(t, &r, tr)
+		if err != nil {
+			return nil, err
+		}
+		d, err := s.guard.Decide(ctx, p, process, tr.Activity, scope(&r))
 		if err != nil {
 			return nil, fmt.Errorf("decide on %s: %w", tr.Activity, err)
 		}
-		g, err := s.gate(ctx, t, tr)
+		g, err := s.gate(ctx, process, tr)
 		if err != nil {
 			return nil, err
 		}
@@ -147,9 +155,9 @@ type holder struct {
 	Roles    string
 }
 
-// holders asks the guard who holds letter for an activity in scope, one entry per user.
-func (s *Service) holders(ctx context.Context, t *Type, activity string, letter framework.Cell, r *Record) ([]holder, error) {
-	hs, err := s.guard.Holders(ctx, t.Process, activity, letter, scope(r))
+// holders asks the guard who holds letter for an activity of process in r's scope, one entry per user.
+func (s *Service) holders(ctx context.Context, process, activity string, letter framework.Cell, r *Record) ([]holder, error) {
+	hs, err := s.guard.Holders(ctx, process, activity, letter, scope(r))
 	if err != nil {
 		return nil, fmt.Errorf("holders of %s for %s: %w", letter, activity, err)
 	}
@@ -188,17 +196,17 @@ func (p stepPlan) waits() bool { return p.needsApproval || len(p.consulted) > 0 
 
 // plan resolves a step's approvers (A), consulted (C) and informed (I). A
 // performer who holds A approves by performing; the performer is not consulted.
-func (s *Service) plan(ctx context.Context, p *auth.Principal, t *Type, r *Record, tr Transition, g Gate) (stepPlan, error) {
+func (s *Service) plan(ctx context.Context, p *auth.Principal, process string, r *Record, tr Transition, g Gate) (stepPlan, error) {
 	var pl stepPlan
 	var err error
 	if g.Approval {
-		if pl.approvers, err = s.holders(ctx, t, tr.Activity, framework.A, r); err != nil {
+		if pl.approvers, err = s.holders(ctx, process, tr.Activity, framework.A, r); err != nil {
 			return pl, err
 		}
 		pl.needsApproval = !slices.Contains(holderIDs(pl.approvers), p.UserID)
 	}
 	if g.Consultation {
-		cs, err := s.holders(ctx, t, tr.Activity, framework.C, r)
+		cs, err := s.holders(ctx, process, tr.Activity, framework.C, r)
 		if err != nil {
 			return pl, err
 		}
@@ -209,7 +217,7 @@ func (s *Service) plan(ctx context.Context, p *auth.Principal, t *Type, r *Recor
 		}
 	}
 	if !pl.waits() {
-		if pl.informed, err = s.holders(ctx, t, tr.Activity, framework.I, r); err != nil {
+		if pl.informed, err = s.holders(ctx, process, tr.Activity, framework.I, r); err != nil {
 			return pl, err
 		}
 	}
@@ -240,19 +248,26 @@ func (s *Service) Perform(ctx context.Context, number, action string, in Perform
 	if err != nil {
 		return res, err
 	}
+	if tr.System {
+		return res, errs.E(errs.Invalid, "%s on a %s is applied by Steward as part of another step; it cannot be performed on its own", action, t.Name)
+	}
+	tr, process, err := s.resolve(t, &r, tr)
+	if err != nil {
+		return res, err
+	}
 	if utf8.RuneCountInString(in.Comment) > 32000 || !utf8.ValidString(in.Comment) {
 		return res, errs.Field("body.comment", "at most 32000 characters of text", nil)
 	}
-	d, err := s.authorize(ctx, p, t, &r, tr.Activity, action)
+	d, err := s.authorize(ctx, p, process, &r, tr.Activity, action)
 	if err != nil {
 		return res, err
 	}
 	res.Decision = &d
-	g, err := s.gate(ctx, t, tr)
+	g, err := s.gate(ctx, process, tr)
 	if err != nil {
 		return res, err
 	}
-	pl, err := s.plan(ctx, p, t, &r, tr, g)
+	pl, err := s.plan(ctx, p, process, &r, tr, g)
 	if err != nil {
 		return res, err
 	}
@@ -270,10 +285,13 @@ func (s *Service) Perform(ctx context.Context, number, action string, in Perform
 				return err
 			}
 		}
+		if err := s.check(ctx, tx, t, cur, tr); err != nil {
+			return err
+		}
 		if !pl.waits() {
 			res.Outcome = OutcomeApplied
-			res.Record, err = s.apply(ctx, tx, transition{t: t, rec: cur, tr: tr, actor: p, performer: p.UserID,
-				override: d.Override, via: d.Explanation, informed: pl.informed})
+			res.Record, err = s.apply(ctx, tx, transition{t: t, process: process, rec: cur, tr: tr, actor: p, performer: p.UserID,
+				override: d.Override, via: d.Explanation, informed: pl.informed, checked: true})
 			return err
 		}
 		res.Record = cur
@@ -354,11 +372,12 @@ func (s *Service) awaitApproval(ctx context.Context, tx *db.Tx, r *Record, st *S
 	return s.events.Emit(ctx, tx, outbox.Event{Type: "record.approval_requested", Subject: subject(r), Data: st})
 }
 
-// transition is one application of a transition to a locked record.
+// transition is one application of a (resolved) transition to a locked record.
 type transition struct {
-	t   *Type
-	rec Record
-	tr  Transition
+	t       *Type
+	process string
+	rec     Record
+	tr      Transition
 	// actor is who applies it now; performer is who asked for it (the same, unless it waited).
 	actor     *auth.Principal
 	performer int64
@@ -366,11 +385,27 @@ type transition struct {
 	via       string
 	informed  []holder
 	step      *Step
+	// checked is true when the type's Check already passed in this transaction.
+	checked bool
+}
+
+// check asks the type's Check hook, if any, whether tr may move r.
+func (s *Service) check(ctx context.Context, tx *db.Tx, t *Type, r Record, tr Transition) error {
+	if t.Check == nil {
+		return nil
+	}
+	return t.Check(ctx, tx, r, tr)
 }
 
 // apply moves a locked record, cancels the steps that waited from its old
-// state, journals, audits, and emits record.transitioned and raci.informed.
+// state, journals, audits, emits record.transitioned and raci.informed, and
+// runs the type's AfterApply.
 func (s *Service) apply(ctx context.Context, tx *db.Tx, a transition) (Record, error) {
+	if !a.checked {
+		if err := s.check(ctx, tx, a.t, a.rec, a.tr); err != nil {
+			return a.rec, err
+		}
+	}
 	now := s.now()
 	n := a.rec
 	to, _ := a.t.State(a.tr.To)
@@ -409,19 +444,25 @@ func (s *Service) apply(ctx context.Context, tx *db.Tx, a transition) (Record, e
 	}
 	s.trail.Record(ctx, tx, audit.Entry{Action: action, ObjectType: "record", ObjectID: out.Number, Changes: changes})
 	if err := s.events.Emit(ctx, tx, outbox.Event{Type: "record.transitioned", Subject: subject(&out), Data: map[string]any{
-		"number": out.Number, "type": out.Type, "action": a.tr.Action, "activity": a.tr.Activity, "process": a.t.Process,
+		"number": out.Number, "type": out.Type, "action": a.tr.Action, "activity": a.tr.Activity, "process": a.process,
 		"from": a.rec.State, "to": out.State, "performedBy": a.performer, "appliedBy": a.actor.UserID, "override": a.override,
 		"step": stepID, "cancelledSteps": cancelled, "version": out.Version}}); err != nil {
 		return out, err
 	}
-	if len(a.informed) == 0 {
+	if len(a.informed) > 0 {
+		users := make([]map[string]any, len(a.informed))
+		for i, h := range a.informed {
+			users[i] = map[string]any{"userId": h.UserID, "username": h.Username, "roles": h.Roles}
+		}
+		if err := s.events.Emit(ctx, tx, outbox.Event{Type: "raci.informed", Subject: subject(&out), Data: map[string]any{
+			"process": a.process, "activity": a.tr.Activity, "record": out.Number, "type": out.Type, "action": a.tr.Action,
+			"state": out.State, "users": users}}); err != nil {
+			return out, err
+		}
+	}
+	if a.t.AfterApply == nil {
 		return out, nil
 	}
-	users := make([]map[string]any, len(a.informed))
-	for i, h := range a.informed {
-		users[i] = map[string]any{"userId": h.UserID, "username": h.Username, "roles": h.Roles}
-	}
-	return out, s.events.Emit(ctx, tx, outbox.Event{Type: "raci.informed", Subject: subject(&out), Data: map[string]any{
-		"process": a.t.Process, "activity": a.tr.Activity, "record": out.Number, "type": out.Type, "action": a.tr.Action,
-		"state": out.State, "users": users}})
+	return out, a.t.AfterApply(ctx, tx, AppliedStep{Record: out, From: a.rec.State, Transition: a.tr, Process: a.process,
+		Actor: a.actor, Performer: a.performer, Step: stepID})
 }
