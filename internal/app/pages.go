@@ -18,5 +18,8 @@ func (a *App) registerPages(mux *http.ServeMux, api huma.API) error {
 		Secure:   a.Config.TLSCert != "" || strings.HasPrefix(a.Config.BaseURL, "https:"),
 		Version:  Version,
 		API:      api,
+		Model:    a.Model,
+		RACI:     a.RACI,
+		Records:  a.Records,
 	})
 }

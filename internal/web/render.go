@@ -33,8 +33,8 @@ type view struct {
 	Banner string
 	// BannerCSS is the URL of the banner stylesheet, versioned with the settings.
 	BannerCSS string
-	// CSS is the URL of the site stylesheet, versioned with its content.
-	CSS string
+	// CSS are the URLs of the site's stylesheets, versioned with their content.
+	CSS []string
 	// Version is the build's version.
 	Version string
 	// RequestID identifies the request in the logs.
@@ -52,14 +52,18 @@ type navItem struct {
 	Group string
 }
 
-// navigation is the left-hand menu: the five DESMF lifecycle domains, then the user's own pages.
+// navigation is the left-hand menu: the five DESMF lifecycle domains and the
+// process list, the user's work queue, then the user's own pages.
 func navigation() []navItem {
 	items := []navItem{{Key: "home", Path: "/", Label: "Overview", Group: "Service lifecycle"}}
 	for _, d := range domains {
 		items = append(items, navItem{Key: d.Key, Path: d.Path, Label: d.Name})
 	}
 	return append(items,
+		navItem{Key: "processes", Path: "/processes", Label: "Processes"},
+		navItem{Key: "approvals", Path: "/approvals", Label: "My approvals", Group: "Work"},
 		navItem{Key: "account", Path: "/account", Label: "Account", Group: "You"},
+		navItem{Key: "responsibilities", Path: "/account/responsibilities", Label: "My responsibilities"},
 		navItem{Key: "apidocs", Path: "/api/docs", Label: "API reference"})
 }
 
@@ -74,7 +78,48 @@ var templateFuncs = template.FuncMap{
 	// machine formats a time for a <time datetime> attribute.
 	"machine": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"lower":   strings.ToLower,
+	// blocks splits a reference-model text into paragraphs and lists.
+	"blocks": blocks,
+	// summary shortens a text to its first sentence, at most n characters.
+	"summary": func(n int, text string) string { return summary(text, n) },
+	// sentence capitalises a service message and ends it with a full stop.
+	"sentence": sentence,
+	// letters splits a RACI cell such as "A/R" into its letters.
+	"letters": func(cell string) []string {
+		if cell == "" {
+			return nil
+		}
+		return strings.Split(cell, "/")
+	},
+	// letterName is what a RACI letter stands for.
+	"letterName": func(l string) string { return letterNames[l] },
+	// decisionForm prepares the approve/reject ("step"), "answer" or "waive"
+	// form of one step or consultation, with its error if the last try failed.
+	"decisionForm": func(kind string, id int64, next, what string, ie *itemError) decisionForm {
+		f := decisionForm{ID: id, Next: next, What: what, Answer: kind == "answer"}
+		itemKind := "consultation"
+		if kind == "step" {
+			itemKind = "step"
+		}
+		if ie.For(itemKind, id) {
+			f.Error = ie
+		}
+		return f
+	},
 }
+
+// decisionForm is the data of a decision form about one step or consultation.
+type decisionForm struct {
+	ID int64
+	// Next is the page to return to; What names the item for screen readers.
+	Next, What string
+	// Answer picks the answer form of a consultation over the waive form.
+	Answer bool
+	Error  *itemError
+}
+
+// letterNames are the words the RACI letters stand for.
+var letterNames = map[string]string{"R": "Responsible", "A": "Accountable", "C": "Consulted", "I": "Informed"}
 
 // parseTemplates parses every page with the layout and the shared partials
 // (files named _*.html). A page file defines the block "content".
@@ -134,7 +179,7 @@ func (s *site) fill(r *http.Request, v *view) error {
 	}
 	v.Banner = pres.BannerText
 	v.BannerCSS = fmt.Sprintf("/banner.css?v=%d", pres.Version)
-	v.CSS = s.cssURL
+	v.CSS = s.cssURLs
 	v.Version = s.Version
 	v.RequestID = httpx.RequestID(r.Context())
 	if v.User != nil && !v.Restricted {
@@ -156,6 +201,20 @@ var flashes = map[string]string{
 	"token-revoked":         "The token was revoked. It no longer works.",
 	"token-missing":         "That token had already been revoked.",
 	"password-changed":      "Your password was changed. Your other sessions were ended.",
+	"raci-saved":            "The RACI matrix was saved.",
+	"raci-unchanged":        "Nothing changed: the matrix and the settings are as they were.",
+	"raci-reset":            "The RACI matrix is back to the reference model's default.",
+	"role-assigned":         "The role was assigned.",
+	"role-removed":          "The assignment was removed.",
+	"role-missing":          "That assignment had already been removed.",
+	"action-applied":        "Done: the record moved on.",
+	"action-consulting":     "Requested: the step waits for the consulted (C) holders first.",
+	"action-approval":       "Requested: the step waits for an accountable (A) holder's approval.",
+	"note-added":            "The journal entry was added.",
+	"step-approved":         "Approved: the step was applied.",
+	"step-rejected":         "Rejected: the record stays where it was.",
+	"consultation-answered": "Your answer was recorded.",
+	"consultation-waived":   "The consultation was waived.",
 }
 
 // redirect answers 303 See Other: the POST-redirect-GET step.
@@ -192,7 +251,7 @@ func (s *site) internalError(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		Data: errorData{Status: http.StatusInternalServerError, Message: "Steward could not complete the request. If it keeps happening, give your administrator the request id below."}}
 	var buf bytes.Buffer
 	// The banner must never show a guessed classification: without the settings, say so.
-	v.Banner, v.BannerCSS, v.CSS, v.Version, v.RequestID = "CLASSIFICATION UNAVAILABLE", "/banner.css?v=error", s.cssURL, s.Version, rid
+	v.Banner, v.BannerCSS, v.CSS, v.Version, v.RequestID = "CLASSIFICATION UNAVAILABLE", "/banner.css?v=error", s.cssURLs, s.Version, rid
 	if pres, perr := s.Settings.Presentation(r.Context()); perr == nil {
 		v.Banner, v.BannerCSS = pres.BannerText, fmt.Sprintf("/banner.css?v=%d", pres.Version)
 	}

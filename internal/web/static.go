@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// loadStatic prepares the embedded assets: the stylesheet's URL carries a hash
+// loadStatic prepares the embedded assets: the stylesheets' URLs carry a hash
 // of all of them, so a new build's assets are fetched at once and old ones can
 // be cached for a long time.
 func (s *site) loadStatic() error {
@@ -29,7 +29,7 @@ func (s *site) loadStatic() error {
 		return err
 	}
 	s.staticTag = hex.EncodeToString(h.Sum(nil)[:8])
-	s.cssURL = "/static/steward.css?v=" + s.staticTag
+	s.cssURLs = []string{"/static/steward.css?v=" + s.staticTag, "/static/processes.css?v=" + s.staticTag}
 	return nil
 }
 

@@ -1,6 +1,9 @@
 // Package web is Steward's server-rendered user interface: the page layout with
 // the classification banner, sign-in behind the system-use notification, the
-// account pages, the DESMF lifecycle-domain pages and the API reference.
+// account pages, the DESMF lifecycle domains with their processes, RACI
+// matrices, role assignments and printable process guides, who does what, the
+// generic work-record page with its guarded actions, the approvals queue and
+// the API reference.
 //
 // Pages are html/template files embedded in the binary and work without
 // JavaScript. The server's Content-Security-Policy forbids inline scripts and
@@ -16,7 +19,10 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"steward/internal/framework"
 	"steward/internal/platform/auth"
+	"steward/internal/platform/raci"
+	"steward/internal/platform/record"
 	"steward/internal/platform/settings"
 )
 
@@ -40,6 +46,12 @@ type Deps struct {
 	Version string
 	// API is the JSON API whose OpenAPI document the API reference page renders.
 	API huma.API
+	// Model is the DESMF/TAXUD reference model; it defaults to the RACI service's.
+	Model *framework.Model
+	// RACI holds each process's matrix and role assignments, and decides who may do what.
+	RACI *raci.Service
+	// Records is the work-record kernel: records, their actions, approvals and consultations.
+	Records *record.Service
 }
 
 // site holds the parsed templates and serves every page.
@@ -47,15 +59,18 @@ type site struct {
 	Deps
 	mux       *http.ServeMux
 	pages     map[string]*pageTemplate
-	cssURL    string
+	cssURLs   []string
 	staticTag string
 }
 
 // Register adds the web UI's routes to mux. Its catch-all "/" answers every
 // path that no more specific pattern claims (the API keeps "/api/").
 func Register(mux *http.ServeMux, d Deps) error {
-	if d.Auth == nil || d.Settings == nil || d.API == nil {
-		return errors.New("web.Register: Auth, Settings and API are required")
+	if d.Auth == nil || d.Settings == nil || d.API == nil || d.RACI == nil || d.Records == nil {
+		return errors.New("web.Register: Auth, Settings, API, RACI and Records are required")
+	}
+	if d.Model == nil {
+		d.Model = d.RACI.Model()
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
@@ -85,6 +100,26 @@ func Register(mux *http.ServeMux, d Deps) error {
 	mux.Handle("POST /account/tokens/{id}/revoke", s.signedIn(s.revokeToken))
 	mux.Handle("GET /account/password", s.changingPassword(s.passwordForm))
 	mux.Handle("POST /account/password", s.changingPassword(s.changePassword))
+	mux.Handle("GET /account/responsibilities", s.signedIn(s.myResponsibilities))
+	mux.Handle("GET /processes", s.signedIn(s.processList))
+	mux.Handle("GET /processes/{code}", s.signedIn(s.processPage))
+	mux.Handle("GET /processes/{code}/guide", s.signedIn(s.processGuide))
+	mux.Handle("GET /processes/{code}/raci/edit", s.signedIn(s.raciEditForm))
+	mux.Handle("POST /processes/{code}/raci/edit", s.signedIn(s.raciEdit))
+	mux.Handle("POST /processes/{code}/raci/reset", s.signedIn(s.raciReset))
+	mux.Handle("GET /processes/{code}/roles", s.signedIn(s.processRoles))
+	mux.Handle("POST /processes/{code}/roles", s.signedIn(s.assignRole))
+	mux.Handle("POST /processes/{code}/roles/{id}/remove", s.signedIn(s.unassignRole))
+	mux.Handle("GET /roles/{code}", s.signedIn(s.rolePage))
+	mux.Handle("GET /people/{id}", s.signedIn(s.personPage))
+	mux.Handle("GET /records/{number}", s.signedIn(s.recordPage))
+	mux.Handle("POST /records/{number}/actions/{action}", s.signedIn(s.performAction))
+	mux.Handle("POST /records/{number}/journal", s.signedIn(s.addJournal))
+	mux.Handle("GET /approvals", s.signedIn(s.approvals))
+	mux.Handle("POST /approvals/{id}/approve", s.signedIn(s.decideStep(true)))
+	mux.Handle("POST /approvals/{id}/reject", s.signedIn(s.decideStep(false)))
+	mux.Handle("POST /consultations/{id}/answer", s.signedIn(s.closeConsultation(true)))
+	mux.Handle("POST /consultations/{id}/waive", s.signedIn(s.closeConsultation(false)))
 	mux.Handle("GET /api/docs", s.signedIn(s.apiDocs))
 	mux.HandleFunc("/", s.notFound)
 	return nil
@@ -112,6 +147,7 @@ func (s *site) gate(h userHandler, allowMustChange bool) http.Handler {
 		case p.MustChangePassword && !allowMustChange:
 			http.Redirect(w, r, "/account/password", http.StatusSeeOther)
 		default:
+			r = r.WithContext(raci.WithRequestCache(r.Context()))
 			if err := h(w, r, p); err != nil {
 				s.fail(w, r, p, err)
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
+	"steward/internal/framework"
 	"steward/internal/platform/audit"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/clock"
@@ -22,6 +23,8 @@ import (
 	"steward/internal/platform/db/dbtest"
 	"steward/internal/platform/httpx"
 	"steward/internal/platform/outbox"
+	"steward/internal/platform/raci"
+	"steward/internal/platform/record"
 	"steward/internal/platform/settings"
 )
 
@@ -38,14 +41,28 @@ type testSite struct {
 	handler  http.Handler
 	auth     *auth.Service
 	settings *settings.Store
+	raci     *raci.Service
+	records  *record.Service
 }
 
-func newTestSite(t *testing.T, mustChange bool) *testSite {
+func newTestSite(t *testing.T, mustChange bool, types ...record.Type) *testSite {
 	t.Helper()
 	d := dbtest.Open(t, db.SQLite)
 	c := clock.System{}
 	trail := audit.NewTrail(c)
-	as := auth.NewService(d, trail, outbox.New(c, nil), c, auth.NewHasher(0), auth.Config{})
+	events := outbox.New(c, nil)
+	as := auth.NewService(d, trail, events, c, auth.NewHasher(0), auth.Config{})
+	model, err := framework.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := raci.New(d, model, trail, events, c)
+	recs := record.New(record.Deps{DB: d, Guard: rs, Model: model, Trail: trail, Events: events, Clock: c})
+	for _, typ := range types {
+		if err := recs.Register(typ); err != nil {
+			t.Fatal(err)
+		}
+	}
 	st := settings.NewStore(d, trail, c, time.Second)
 	if _, err := as.CreateUser(context.Background(), auth.NewUser{Username: testUser, DisplayName: "Alice <b>Admin</b>",
 		Password: testPassword, MustChangePassword: mustChange}); err != nil {
@@ -60,11 +77,11 @@ func newTestSite(t *testing.T, mustChange bool) *testSite {
 		Path: "/api/v1/things", Summary: "List the things", Tags: []string{"Things"}},
 		"things.read", func(context.Context, *thingsIn) (*struct{}, error) { return nil, nil })
 	log := slog.New(slog.DiscardHandler)
-	if err := Register(mux, Deps{Auth: as, Settings: st, Log: log, Version: "test", API: api}); err != nil {
+	if err := Register(mux, Deps{Auth: as, Settings: st, Log: log, Version: "test", API: api, RACI: rs, Records: recs}); err != nil {
 		t.Fatal(err)
 	}
-	h := httpx.Chain(mux, httpx.RequestMeta(), auth.Authenticate(as, log, nil))
-	return &testSite{t: t, handler: h, auth: as, settings: st}
+	h := httpx.Chain(mux, httpx.RequestMeta(), auth.Authenticate(as, log, nil), raci.RequestCache)
+	return &testSite{t: t, handler: h, auth: as, settings: st, raci: rs, records: recs}
 }
 
 // do sends a request with an optional form body and session cookie.
@@ -138,6 +155,18 @@ func TestBannerCSSNeverEmitsBadColours(t *testing.T) {
 	}
 }
 
+func TestPageMarkingCannotBreakOutOfItsString(t *testing.T) {
+	t.Parallel()
+	css := string(pageMarkingCSS("SECRET\"}body{display:none}/*\n\\"))
+	want := `content:"SECRET\22 }body{display:none}/*\a \5c "`
+	if !strings.Contains(css, want) || strings.Count(css, `"`) != 4 {
+		t.Fatalf("css = %q, want the text as one escaped string %q", css, want)
+	}
+	if pageMarkingCSS("  ") != nil {
+		t.Fatal("an empty banner text made a page marking")
+	}
+}
+
 func TestBannerStylesheetFollowsSettings(t *testing.T) {
 	t.Parallel()
 	s := newTestSite(t, false)
@@ -151,7 +180,8 @@ func TestBannerStylesheetFollowsSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, body = s.do("GET", "/banner.css", nil, "")
-	if body != ".banner{background-color:#c8102e;color:#ffffff}\n" {
+	if !strings.HasPrefix(body, ".banner{background-color:#c8102e;color:#ffffff}\n") ||
+		!strings.Contains(body, `@top-center{content:"SECRET";`) || !strings.Contains(body, "@bottom-center") {
 		t.Fatalf("banner.css after the change: %q", body)
 	}
 	_, page := s.do("GET", "/login", nil, "")
@@ -230,8 +260,14 @@ func TestFirstLoginForcesAPasswordChange(t *testing.T) {
 func TestPagesNeedABrowserSession(t *testing.T) {
 	t.Parallel()
 	s := newTestSite(t, false)
-	for _, path := range []string{"/", "/strategy", "/account", "/account/password", "/api/docs"} {
+	for _, path := range []string{"/", "/strategy", "/account", "/account/password", "/api/docs", "/processes", "/processes/IM",
+		"/processes/IM/guide", "/processes/IM/raci/edit", "/processes/IM/roles", "/roles/process-owner", "/people/1",
+		"/account/responsibilities", "/records/TKT0000001", "/approvals"} {
 		res, _ := s.do("GET", path, nil, "")
+		wantRedirect(t, res, "/login")
+	}
+	for _, path := range []string{"/processes/IM/raci/edit", "/processes/IM/roles", "/records/TKT0000001/actions/close", "/approvals/1/approve"} {
+		res, _ := s.do("POST", path, url.Values{}, "")
 		wantRedirect(t, res, "/login")
 	}
 	res, _ := s.do("POST", "/account/tokens", url.Values{"name": {"x"}, "expiresInDays": {"1"}}, "")
@@ -332,6 +368,15 @@ func TestStaticAssets(t *testing.T) {
 	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") ||
 		!strings.Contains(res.Header.Get("Cache-Control"), "immutable") || !strings.Contains(body, ".banner") {
 		t.Fatalf("stylesheet: %d %q %q", res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Cache-Control"))
+	}
+	i = strings.Index(page, `href="/static/processes.css?v=`)
+	if i < 0 {
+		t.Fatal("the page does not link the process stylesheet")
+	}
+	href = page[i+len(`href="`):]
+	href = href[:strings.IndexByte(href, '"')]
+	if res, body := s.do("GET", href, nil, ""); res.StatusCode != 200 || !strings.Contains(body, ".raci-wide") {
+		t.Fatalf("process stylesheet: %d", res.StatusCode)
 	}
 	if res, _ := s.do("GET", "/static/", nil, ""); res.StatusCode != 404 {
 		t.Fatalf("directory listing: %d", res.StatusCode)

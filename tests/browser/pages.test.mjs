@@ -43,7 +43,9 @@ describe('pages', () => {
     }
   }
 
-  const signedInPages = ['/', ...domains.map(([p]) => p), '/account', '/account/password', '/api/docs', '/no/such/page'];
+  const signedInPages = ['/', ...domains.map(([p]) => p), '/processes', '/processes/IM', '/processes/IM/guide',
+    '/processes/IM/raci/edit', '/processes/IM/roles', '/roles/process-owner', '/approvals', '/account/responsibilities',
+    '/account', '/account/password', '/api/docs', '/no/such/page'];
 
   test('the classification banner is at the top and bottom of every page', async () => {
     const { page } = ctx;
@@ -127,14 +129,19 @@ describe('pages', () => {
     assert.equal(await page.locator('nav a[aria-current="page"]').innerText(), 'Overview');
   });
 
-  test('each domain page says plainly that nothing is available yet', async () => {
+  test('each domain page lists its processes and says plainly what is not available yet', async () => {
     const { page } = ctx;
     for (const [p, name] of domains) {
       await page.goto(`${server.url}/`);
       await Promise.all([page.waitForNavigation(), page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).click()]);
       assert.equal(pathOf(page), p);
       assert.equal(await page.locator('h1').innerText(), name);
-      assert.match(await page.locator('main').innerText(), new RegExp(`No process of ${name} is available in Steward yet`));
+      assert.match(await page.locator('main').innerText(), new RegExp(`No process of ${name} has records or workflows of its own in Steward yet`));
+      const links = page.locator('.process-list .proc h3 a');
+      assert.ok(await links.count() >= 1, `${p}: processes listed`);
+      for (const href of await links.evaluateAll((as) => as.map((a) => a.getAttribute('href')))) {
+        assert.match(href, /^\/processes\/[A-Za-z]+$/, `${p}: ${href}`);
+      }
       assert.equal(await page.locator('main table').count(), 0, `${p}: no tables of made-up records`);
       assert.equal(await page.locator('main form').count(), 0, `${p}: no forms`);
       assert.equal(await page.locator('nav a[aria-current="page"]').innerText(), name);
