@@ -6,6 +6,7 @@ LDFLAGS   := -s -w -X steward/internal/app.Version=$(VERSION)
 ENGINE    ?= sqlite
 SCALE     ?= small
 DURATION  ?= 10s
+BENCHFLAGS ?=
 
 .PHONY: run build test test-go test-browser fuzz bench fmt vet clean
 
@@ -29,7 +30,7 @@ vet:
 
 # Benchmarks run the real server on generated data; never part of `make test`.
 bench: build
-	$(GO) run ./bench -bin $(BIN) -engine $(ENGINE) -scale $(SCALE) -duration $(DURATION)
+	$(GO) run ./bench -bin $(BIN) -engine $(ENGINE) -scale $(SCALE) -duration $(DURATION) $(BENCHFLAGS)
 
 clean:
 	rm -rf bin steward-data
