@@ -235,31 +235,6 @@ type userRolesOut struct {
 	}
 }
 
-// nextLink is the Link header to the next page: the same list (limit, sort,
-// fields and filters) continued after cursor.
-func nextLink(path string, p listing.Params, filters map[string]string, cursor string) string {
-	if cursor == "" {
-		return ""
-	}
-	q := url.Values{}
-	for k, v := range filters {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	if p.Limit > 0 {
-		q.Set("limit", strconv.Itoa(p.Limit))
-	}
-	if p.Sort != "" {
-		q.Set("sort", p.Sort)
-	}
-	if p.Fields != "" {
-		q.Set("fields", p.Fields)
-	}
-	q.Set("cursor", cursor)
-	return "<" + path + "?" + q.Encode() + `>; rel="next"`
-}
-
 func registerUsers(a *httpx.API, d Deps) {
 	tag := []string{"Users"}
 	read, write := string(auth.PermUsersRead), string(auth.PermUsersWrite)
@@ -276,7 +251,7 @@ func registerUsers(a *httpx.API, d Deps) {
 			if err != nil {
 				return nil, err
 			}
-			return &userPage{TotalCount: total, Link: nextLink("/api/v1/users", in.Params, map[string]string{"username": in.Username, "email": in.Email}, page.NextCursor), Body: page}, nil
+			return &userPage{TotalCount: total, Link: listing.NextLink("/api/v1/users", in.Params, url.Values{"username": {in.Username}, "email": {in.Email}}, page.NextCursor), Body: page}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "create-user", Method: http.MethodPost, Path: "/api/v1/users", Summary: "Create a user",
 		Tags: tag, DefaultStatus: http.StatusCreated},
@@ -408,7 +383,7 @@ func registerTeams(a *httpx.API, d Deps) {
 			if err != nil {
 				return nil, err
 			}
-			return &teamPage{TotalCount: total, Link: nextLink("/api/v1/teams", in.Params, map[string]string{"name": in.Name, "namePrefix": in.NamePrefix, "email": in.Email}, page.NextCursor), Body: page}, nil
+			return &teamPage{TotalCount: total, Link: listing.NextLink("/api/v1/teams", in.Params, url.Values{"name": {in.Name}, "namePrefix": {in.NamePrefix}, "email": {in.Email}}, page.NextCursor), Body: page}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "create-team", Method: http.MethodPost, Path: "/api/v1/teams", Summary: "Create a team",
 		Tags: tag, DefaultStatus: http.StatusCreated},

@@ -92,51 +92,28 @@ func (s *Service) teamMembers(ctx context.Context, q db.Queryer, id int64) ([]in
 	return out, rows.Err()
 }
 
+// teamSource reads teams for lists.
+var teamSource = listing.Source[Team]{
+	Spec: TeamList, From: "teams", Columns: teamCols,
+	Scan: func(r listing.Scanner) (Team, error) { return scanTeam(r) },
+	Key: func(t Team, field string) any {
+		switch field {
+		case "name":
+			return t.Name
+		case "createdAt":
+			return t.CreatedAt.UnixMilli()
+		case "updatedAt":
+			return t.UpdatedAt.UnixMilli()
+		}
+		return t.ID
+	},
+	ID: func(t Team) int64 { return t.ID },
+}
+
 // ListTeams returns one page of teams and the total count of matches.
 func (s *Service) ListTeams(ctx context.Context, p listing.Params, filters []listing.Filter) (page listing.Page[Team], total int64, err error) {
 	defer errs.Wrap(&err, "list teams")
-	q, err := TeamList.Build(p, filters)
-	if err != nil {
-		return page, 0, err
-	}
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM teams`+q.Where, q.Args...).Scan(&total); err != nil {
-		return page, 0, err
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+teamCols+` FROM teams`+q.Where+q.Page, append(q.Args, q.PageArgs...)...)
-	if err != nil {
-		return page, 0, err
-	}
-	defer rows.Close()
-	page.Items = []Team{}
-	for rows.Next() {
-		t, err := scanTeam(rows)
-		if err != nil {
-			return page, 0, err
-		}
-		page.Items = append(page.Items, t)
-	}
-	if err := rows.Err(); err != nil {
-		return page, 0, err
-	}
-	if len(page.Items) > q.Limit {
-		page.Items = page.Items[:q.Limit]
-		last := page.Items[q.Limit-1]
-		var vals []any
-		for _, f := range q.SortValues() {
-			switch f {
-			case "id":
-				vals = append(vals, last.ID)
-			case "name":
-				vals = append(vals, last.Name)
-			case "createdAt":
-				vals = append(vals, last.CreatedAt.UnixMilli())
-			case "updatedAt":
-				vals = append(vals, last.UpdatedAt.UnixMilli())
-			}
-		}
-		page.NextCursor = q.NextCursor(vals, last.ID)
-	}
-	return page, total, nil
+	return listing.Fetch(ctx, s.db, teamSource, p, filters)
 }
 
 // TeamUpdate holds the team fields to change; nil leaves a field as it is.
@@ -387,45 +364,21 @@ var UserList = listing.Spec{
 	IDColumn:    "id",
 }
 
+// userSource reads users for lists.
+var userSource = listing.Source[User]{
+	Spec: UserList, From: "users", Columns: userCols,
+	Scan: func(r listing.Scanner) (User, error) { return scanUser(r) },
+	Key: func(u User, field string) any {
+		if field == "username" {
+			return u.Username
+		}
+		return u.ID
+	},
+	ID: func(u User) int64 { return u.ID },
+}
+
 // ListUsers returns one page of users and the total count of matches.
 func (s *Service) ListUsers(ctx context.Context, p listing.Params, filters []listing.Filter) (page listing.Page[User], total int64, err error) {
 	defer errs.Wrap(&err, "list users")
-	q, err := UserList.Build(p, filters)
-	if err != nil {
-		return page, 0, err
-	}
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`+q.Where, q.Args...).Scan(&total); err != nil {
-		return page, 0, err
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM users`+q.Where+q.Page, append(q.Args, q.PageArgs...)...)
-	if err != nil {
-		return page, 0, err
-	}
-	defer rows.Close()
-	page.Items = []User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return page, 0, err
-		}
-		page.Items = append(page.Items, u)
-	}
-	if err := rows.Err(); err != nil {
-		return page, 0, err
-	}
-	if len(page.Items) > q.Limit {
-		page.Items = page.Items[:q.Limit]
-		last := page.Items[q.Limit-1]
-		var vals []any
-		for _, f := range q.SortValues() {
-			switch f {
-			case "id":
-				vals = append(vals, last.ID)
-			case "username":
-				vals = append(vals, last.Username)
-			}
-		}
-		page.NextCursor = q.NextCursor(vals, last.ID)
-	}
-	return page, total, nil
+	return listing.Fetch(ctx, s.db, userSource, p, filters)
 }

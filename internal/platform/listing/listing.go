@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"steward/internal/platform/errs"
@@ -277,4 +279,32 @@ func escapeLike(s string) string {
 type Page[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"nextCursor,omitempty" doc:"Pass as cursor to get the next page; absent on the last page."`
+}
+
+// NextLink is the Link header value that continues a list after cursor: the same
+// path, limit, sort, field selection and filters (empty and "0" filter values are
+// left out). It is "" on the last page.
+func NextLink(path string, p Params, filters url.Values, cursor string) string {
+	if cursor == "" {
+		return ""
+	}
+	q := url.Values{}
+	for k, vs := range filters {
+		for _, v := range vs {
+			if v != "" && v != "0" {
+				q.Add(k, v)
+			}
+		}
+	}
+	if p.Limit > 0 {
+		q.Set("limit", strconv.Itoa(p.Limit))
+	}
+	if p.Sort != "" {
+		q.Set("sort", p.Sort)
+	}
+	if p.Fields != "" {
+		q.Set("fields", p.Fields)
+	}
+	q.Set("cursor", cursor)
+	return "<" + path + "?" + q.Encode() + `>; rel="next"`
 }

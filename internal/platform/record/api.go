@@ -105,31 +105,6 @@ type prefixIn struct {
 
 type typeOut struct{ Body TypeInfo }
 
-// nextLink is the Link header to the next page of the same list.
-func nextLink(path string, p listing.Params, filters url.Values, cursor string) string {
-	if cursor == "" {
-		return ""
-	}
-	q := url.Values{}
-	for k, vs := range filters {
-		for _, v := range vs {
-			if v != "" && v != "0" {
-				q.Set(k, v)
-			}
-		}
-	}
-	if p.Limit > 0 {
-		q.Set("limit", strconv.Itoa(p.Limit))
-	}
-	if p.Sort != "" {
-		q.Set("sort", p.Sort)
-	}
-	if p.Fields != "" {
-		q.Set("fields", p.Fields)
-	}
-	q.Set("cursor", cursor)
-	return "<" + path + "?" + q.Encode() + `>; rel="next"`
-}
 
 func registerRecords(a *httpx.API, s *Service) {
 	tag := []string{"Records"}
@@ -149,7 +124,7 @@ func registerRecords(a *httpx.API, s *Service) {
 			}
 			filters := url.Values{"q": {in.Q}, "type": {in.Type}, "process": {in.Process}, "state": {in.State}, "team": {strconv.FormatInt(in.Team, 10)},
 				"assignee": {strconv.FormatInt(in.Assignee, 10)}, "open": {in.Open}}
-			return &recordPage{TotalCount: total, Link: nextLink("/api/v1/records", in.Params, filters, page.NextCursor), Body: page}, nil
+			return &recordPage{TotalCount: total, Link: listing.NextLink("/api/v1/records", in.Params, filters, page.NextCursor), Body: page}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-record", Method: http.MethodGet, Path: "/api/v1/records/{number}",
 		Summary: "Get a record", Tags: tag},

@@ -157,7 +157,7 @@ func registerSteps(a *httpx.API, s *Service) {
 			if in.Mine {
 				f.Set("mine", "true")
 			}
-			return &stepPage{Link: nextLink("/api/v1/approvals", in.Params, f, page.NextCursor), Body: page}, nil
+			return &stepPage{Link: listing.NextLink("/api/v1/approvals", in.Params, f, page.NextCursor), Body: page}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-approval", Method: http.MethodGet, Path: "/api/v1/approvals/{id}",
 		Summary: "A workflow step with its consultations", Tags: tag},
@@ -203,7 +203,7 @@ func registerSteps(a *httpx.API, s *Service) {
 			if !in.Mine {
 				f.Del("mine")
 			}
-			return &consultationPage{Link: nextLink("/api/v1/consultations", in.Params, f, page.NextCursor), Body: page}, nil
+			return &consultationPage{Link: listing.NextLink("/api/v1/consultations", in.Params, f, page.NextCursor), Body: page}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "answer-consultation", Method: http.MethodPost, Path: "/api/v1/consultations/{id}/answer",
 		Summary: "Answer a consultation (the consulted user)", Tags: tag},
