@@ -105,7 +105,6 @@ type prefixIn struct {
 
 type typeOut struct{ Body TypeInfo }
 
-
 func registerRecords(a *httpx.API, s *Service) {
 	tag := []string{"Records"}
 	httpx.Register(a, huma.Operation{OperationID: "list-records", Method: http.MethodGet, Path: "/api/v1/records",
