@@ -52,7 +52,19 @@ func (s *Service) Holders(ctx context.Context, process, activity string, letter 
 	if letter == 0 || !letter.Valid() {
 		return nil, errs.Field("letter", "one or more of R, A, C, I", letter.String())
 	}
-	rows, err := s.processHolders(ctx, pv.proc)
+	// Only the roles whose cell holds the letter are loaded: informing the I
+	// holders of one step must not read every holder of the process.
+	row, _ := pv.matrix.Row(activity)
+	var roles []string
+	for _, role := range pv.matrix.Roles {
+		if row.Cells[role]&letter != 0 {
+			roles = append(roles, role)
+		}
+	}
+	if len(roles) == 0 {
+		return []Holder{}, nil
+	}
+	rows, err := s.processHolders(ctx, pv.proc, roles)
 	if err != nil {
 		return nil, err
 	}

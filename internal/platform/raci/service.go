@@ -3,6 +3,7 @@ package raci
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -178,25 +179,41 @@ func (s *Service) heldBy(ctx context.Context, userID int64) ([]held, error) {
 	return h, nil
 }
 
-// processHolders returns the assignments that count in a process, expanded to users: once
-// per request and process.
-func (s *Service) processHolders(ctx context.Context, p *framework.Process) ([]holderRow, error) {
+// processHolders returns the assignments to roles that count in a process, expanded to
+// users. The first look-up of a request reads only the roles it needs (informing the I
+// holders of one step must not read every holder of the process); a second look-up of the
+// same process in the same request reads the whole process once, so that many look-ups
+// still cost at most two queries.
+func (s *Service) processHolders(ctx context.Context, p *framework.Process, roles []string) ([]holderRow, error) {
+	all := p.Code + "|*"
+	key := p.Code + "|" + strings.Join(roles, ",")
 	m := memoFrom(ctx)
 	if m != nil {
 		m.mu.Lock()
-		h, ok := m.holders[p.Code]
+		h, ok := m.holders[all]
+		if !ok {
+			h, ok = m.holders[key]
+		}
+		if !ok {
+			for k := range m.holders {
+				if strings.HasPrefix(k, p.Code+"|") {
+					key, roles = all, nil
+					break
+				}
+			}
+		}
 		m.mu.Unlock()
 		if ok {
 			return h, nil
 		}
 	}
-	h, err := loadHolders(ctx, s.read, subjectsOf(p), nil)
+	h, err := loadHolders(ctx, s.read, subjectsOf(p), roles)
 	if err != nil {
 		return nil, err
 	}
 	if m != nil {
 		m.mu.Lock()
-		m.holders[p.Code] = h
+		m.holders[key] = h
 		m.mu.Unlock()
 	}
 	return h, nil
