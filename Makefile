@@ -13,6 +13,12 @@ BENCHFLAGS ?=
 run:
 	$(GO) run ./cmd/steward serve
 
+# Loads the demo organisation, with three months of history, into a fresh
+# ./steward-data and prints the demo accounts; then `make run`.
+.PHONY: demo
+demo:
+	$(GO) run ./cmd/steward demo
+
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/steward
 

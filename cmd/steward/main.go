@@ -37,6 +37,8 @@ Usage:
   steward token revoke ID|PREFIX           revoke an API token
   steward audit verify                     check the audit trail's hash chain
   steward backup FILE                      write a consistent copy of the database while it serves
+  steward gen --scale N [--seed S]         generate a realistic organisation of N incidents' size into a fresh database
+  steward demo                             load a demo organisation with three months of history into a fresh database
 
 Every command takes the storage flags --data-dir and --database-url; run
 "steward serve -h" for all server flags. Each flag has a STEWARD_* environment variable.
@@ -88,6 +90,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		})
 	case "backup":
 		return backupCmd(ctx, rest, stdout, stderr)
+	case "gen":
+		return genCmd(ctx, rest, stdout, stderr)
+	case "demo":
+		return demoCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

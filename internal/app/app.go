@@ -75,23 +75,32 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		d.Close()
 		return nil, err
 	}
-	a := &App{Config: cfg, Log: log, Clock: clock.System{}, DB: d}
-	a.Trail = audit.NewTrail(a.Clock)
-	a.Outbox = outbox.New(a.Clock, nil)
-	a.Auth = auth.NewService(d, a.Trail, a.Outbox, a.Clock, auth.NewHasher(0), auth.Config{
-		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
-		LockoutThreshold: cfg.LockoutThreshold, LockoutDuration: cfg.LockoutDuration,
-	})
-	a.Settings = settings.NewStore(d, a.Trail, a.Clock, 5*time.Second)
-	if err := a.Auth.EnsureDefaultRoles(ctx); err != nil {
-		d.Close()
-		return nil, err
-	}
+	a := &App{Config: cfg, Log: log, DB: d}
 	if a.Model, err = framework.Embedded(); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("load the process reference model: %w", err)
 	}
-	a.RACI = raci.New(d, a.Model, a.Trail, a.Outbox, a.Clock)
+	a.wire(clock.System{})
+	if err := a.Auth.EnsureDefaultRoles(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// wire builds every service over a's database on clock c. It is the one place
+// where the use cases are put together.
+func (a *App) wire(c clock.Clock) {
+	a.Clock = c
+	a.Trail = audit.NewTrail(c)
+	a.Outbox = outbox.New(c, nil)
+	cfg := a.Config
+	a.Auth = auth.NewService(a.DB, a.Trail, a.Outbox, c, auth.NewHasher(0), auth.Config{
+		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
+		LockoutThreshold: cfg.LockoutThreshold, LockoutDuration: cfg.LockoutDuration,
+	})
+	a.Settings = settings.NewStore(a.DB, a.Trail, c, 5*time.Second)
+	a.RACI = raci.New(a.DB, a.Model, a.Trail, a.Outbox, c)
 	a.RACI.SetBanner(func(ctx context.Context) string {
 		p, err := a.Settings.Presentation(ctx)
 		if err != nil {
@@ -99,9 +108,17 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		}
 		return p.BannerText
 	})
-	a.Records = record.New(record.Deps{DB: d, Guard: a.RACI, Model: a.Model, Trail: a.Trail, Events: a.Outbox, Clock: a.Clock})
-	a.Controls = controls.MustNew(controls.Deps{DB: d, Records: a.Records, Model: a.Model, Clock: a.Clock})
-	return a, nil
+	a.Records = record.New(record.Deps{DB: a.DB, Guard: a.RACI, Model: a.Model, Trail: a.Trail, Events: a.Outbox, Clock: c})
+	a.Controls = controls.MustNew(controls.Deps{DB: a.DB, Records: a.Records, Model: a.Model, Clock: c})
+}
+
+// WithClock returns an App sharing a's database and configuration whose
+// services run on clock c; the demo loader uses it to play history in time
+// order. It builds no server and owns nothing to close.
+func (a *App) WithClock(c clock.Clock) *App {
+	b := &App{Config: a.Config, Log: a.Log, DB: a.DB, Model: a.Model}
+	b.wire(c)
+	return b
 }
 
 // Close releases the database.
