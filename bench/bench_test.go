@@ -15,13 +15,13 @@ import (
 
 func TestParseScale(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]int{"tiny": 100, "small": 1000, "100k": 100_000, "1M": 1_000_000, "2500": 2500, "250K": 250_000} {
+	for in, want := range map[string]int{"tiny": 1000, "small": 100_000, "100k": 100_000, "1M": 1_000_000, "2500": 2500, "250K": 250_000} {
 		got, err := parseScale(in)
 		if err != nil || got != want {
 			t.Errorf("parseScale(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "big", "-5", "0", "1G", "1000M"} {
+	for _, in := range []string{"", "big", "-5", "0", "1G", "1000M", "51M"} {
 		if _, err := parseScale(in); err == nil {
 			t.Errorf("parseScale(%q) succeeded, want an error", in)
 		}
@@ -34,8 +34,8 @@ func TestParseFlagsSmokeDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.teams != 100 || o.duration != time.Second || o.concurrency != 2 || o.out != "bench/out/smoke.json" {
-		t.Errorf("smoke options = %+v; want 100 teams, 1s, the explicit 2 clients, bench/out/smoke.json", o)
+	if o.scaleN != 1000 || o.duration != time.Second || o.concurrency != 2 || o.out != "bench/out/smoke.json" {
+		t.Errorf("smoke options = %+v; want scale 1000, 1s, the explicit 2 clients, bench/out/smoke.json", o)
 	}
 	if _, err := parseFlags([]string{"-smoke", "-update-doc"}, io.Discard); err == nil {
 		t.Error("-smoke -update-doc accepted; smoke figures must not reach the document")
@@ -106,7 +106,7 @@ func TestRunLoadCountsAndQuantiles(t *testing.T) {
 		}
 		return nil
 	}
-	st := runLoad(context.Background(), Load{Concurrency: 4, Warmup: 10 * time.Millisecond, Count: 1000}, 1, op)
+	st := runLoad(context.Background(), Drive{Concurrency: 4, Warmup: 10 * time.Millisecond, Count: 1000}, 1, op)
 	if st.Ops != 1000 {
 		t.Errorf("Ops = %d, want exactly the 1000 asked for", st.Ops)
 	}
@@ -171,14 +171,46 @@ func TestMarkdownTable(t *testing.T) {
 	rss, frac, cpu := 31.5, 0.62, 1.1
 	r := Report{
 		Machine:  Machine{Cores: 2, MemoryGiB: "23.5 GiB", GoVersion: "go1.26.8", Date: "2026-01-02T03:04:05Z", Postgres: "PostgreSQL 15, fsync=off"},
-		Settings: Settings{Scale: "small", Teams: 1000, Concurrency: 16, WarmupS: 2, DurationS: 10},
+		Settings: Settings{Scale: "small", ScaleN: 100_000, Seed: 1, Concurrency: 16, WarmupS: 2, DurationS: 10},
+		Loads:    []Load{{Engine: "sqlite", Rows: 21_000, Seconds: 0.2, RowsPerSec: 105_000, Tables: map[string]int64{"users": 10_000, "teams": 333}}},
 		Results: []Result{{Scenario: "platform.write", Engine: "sqlite", OpsPerSec: 1234.4, P50Ms: 1, P99Ms: 2, MaxMs: 3,
 			ServerPeakRSSMB: &rss, ServerCPUCores: &cpu, BenchCPUCores: 0.5, FractionOfLimit: &frac}},
 	}
 	md := markdown(r)
-	for _, want := range []string{"| platform.write | sqlite | 1234 |", "| 32 |", "1.10 / 0.50 / – / 0.00", "62 %", "fsync=off", "10s measured"} {
+	for _, want := range []string{"| platform.write | sqlite | 1234 |", "| 32 |", "1.10 / 0.50 / – / 0.00", "62 %", "fsync=off", "10s measured",
+		"N = 100000, 10000 users, 333 teams", "Generated on sqlite: 21000 rows in 0.20 s, 105000 rows/s"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+func TestParseGen(t *testing.T) {
+	t.Parallel()
+	out := "generated scale 1000 with seed 1 on sqlite: 2345 rows in 41ms (57195 rows/s)\n" +
+		"  users                           100\n  teams                             3\n" +
+		"  generator people                 150 rows in 3ms\n"
+	l, err := parseGen("sqlite", out)
+	if err != nil || l.Rows != 2345 || l.Seconds != 0.041 || l.Tables["users"] != 100 || l.Tables["teams"] != 3 || len(l.Tables) != 2 {
+		t.Errorf("parseGen = %+v, %v", l, err)
+	}
+	if _, err := parseGen("sqlite", "nothing useful"); err == nil {
+		t.Error("parseGen accepted output without a summary")
+	}
+}
+
+func TestGuardCosts(t *testing.T) {
+	t.Parallel()
+	db := 0.5
+	rs := []Result{
+		{Scenario: "kernel.transition.guarded.in-process", Engine: "postgres", OpsPerSec: 1000, BenchCPUCores: 0.5, DBCPUCores: &db, P50Ms: 10},
+		{Scenario: "kernel.transition.unguarded", Engine: "postgres", OpsPerSec: 1250, BenchCPUCores: 0.5, DBCPUCores: &db, P50Ms: 8},
+		{Scenario: "kernel.transition.unguarded", Engine: "sqlite", OpsPerSec: 2000, BenchCPUCores: 1},
+	}
+	got := guardCosts(rs)
+	// Guarded: 1 core / 1000 ops = 1000 µs; unguarded: 1 core / 1250 ops = 800 µs.
+	if len(got) != 1 || !strings.HasPrefix(got[0], "postgres: 200 µs of CPU per transition (1000 guarded, 800 unguarded), 20 %") ||
+		!strings.Contains(got[0], "(-20 %)") {
+		t.Errorf("guardCosts = %q", got)
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// Load says how hard and how long to drive an operation.
-type Load struct {
+// Drive says how hard and how long to drive an operation.
+type Drive struct {
 	// Concurrency is the number of clients, each running one operation at a time.
 	Concurrency int
 	// Warmup is how long the clients run before anything is recorded.
@@ -72,7 +72,7 @@ const (
 // runLoad runs op with a closed loop of l.Concurrency clients: warm-up first,
 // then the measured part. Only operations that start in the measured part are
 // recorded, each with its own latency (no bucketing, so quantiles are exact).
-func runLoad(ctx context.Context, l Load, seed uint64, op Op) Stats {
+func runLoad(ctx context.Context, l Drive, seed uint64, op Op) Stats {
 	var (
 		phase   atomic.Int32
 		claimed atomic.Int64

@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"steward/internal/gen"
 	"steward/internal/platform/db"
 )
 
@@ -29,7 +30,8 @@ type options struct {
 	bin         string
 	engine      string
 	scale       string
-	teams       int
+	scaleN      int
+	seed        uint64
 	duration    time.Duration
 	warmup      time.Duration
 	count       int64
@@ -71,7 +73,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.bin, "bin", "bin/steward", "the steward binary to benchmark")
 	fs.StringVar(&o.engine, "engine", "sqlite", "sqlite, postgres or both")
-	fs.StringVar(&o.scale, "scale", "small", "seeded teams: small (1,000), 100k, 1M, or a number such as 5000 or 250k")
+	fs.StringVar(&o.scale, "scale", "small", "the generated organisation's size N in incidents: tiny (1,000), small (100,000: 10,000 users), 1M, or a number such as 250k")
+	fs.Uint64Var(&o.seed, "seed", 1, "the generator's seed")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unrecorded warm-up per scenario")
 	fs.Int64Var(&o.count, "count", 0, "measure this many operations per scenario instead of a -duration")
@@ -82,7 +85,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.out, "out", "bench/results.json", "where to write the results (-smoke: bench/out/smoke.json)")
 	fs.StringVar(&o.doc, "doc", "docs/benchmarks.md", "document whose results section -update-doc rewrites")
 	fs.BoolVar(&o.updateDoc, "update-doc", false, "rewrite the results section of -doc with this run's figures")
-	fs.BoolVar(&o.smoke, "smoke", false, "prove the harness works: 100 teams, 4 clients, 1s per scenario, no -wait-idle")
+	fs.BoolVar(&o.smoke, "smoke", false, "prove the harness works: scale tiny, 4 clients, 1s per scenario, no -wait-idle")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directories and databases afterwards")
 	fs.StringVar(&o.workDir, "work-dir", "", "where to create data directories (default: the system temp directory)")
 	fs.BoolVar(&o.list, "list", false, "list the scenarios and exit")
@@ -115,7 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.teams = n
+	o.scaleN = n
 	switch o.engine {
 	case "sqlite", "postgres", "both":
 	default:
@@ -127,26 +130,19 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
-// parseScale turns a scale name or number into a count of seeded teams.
+// parseScale turns a scale name or number into the generator's scale N.
 func parseScale(s string) (int, error) {
 	switch strings.ToLower(s) {
 	case "tiny":
-		return 100, nil
-	case "small":
 		return 1_000, nil
+	case "small":
+		return 100_000, nil
 	}
-	mult := 1
-	switch {
-	case strings.HasSuffix(s, "k"), strings.HasSuffix(s, "K"):
-		mult, s = 1_000, s[:len(s)-1]
-	case strings.HasSuffix(s, "M"), strings.HasSuffix(s, "m"):
-		mult, s = 1_000_000, s[:len(s)-1]
+	n, err := gen.ParseScale(s)
+	if err != nil {
+		return 0, fmt.Errorf("-scale %q: want tiny, small, 100k, 1M or a number such as 250k", s)
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n*mult > 100_000_000 {
-		return 0, fmt.Errorf("-scale %q: want tiny, small, 100k, 1M or a number of teams", s)
-	}
-	return n * mult, nil
+	return n, nil
 }
 
 func (o *options) engines() []string {
@@ -160,7 +156,7 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	all := registry()
 	if o.list {
 		for _, s := range all {
-			fmt.Fprintf(stdout, "%-32s %s\n", s.Name, s.Measures)
+			fmt.Fprintf(stdout, "%-38s %s\n", s.Name, s.Measures)
 		}
 		return nil
 	}
@@ -182,7 +178,7 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	o.bin = bin
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) }
 	rep := Report{Machine: describeMachine(), Settings: Settings{
-		Scale: o.scale, Teams: o.teams, Concurrency: o.concurrency, WarmupS: o.warmup.Seconds(), Smoke: o.smoke,
+		Scale: o.scale, ScaleN: o.scaleN, Seed: o.seed, Concurrency: o.concurrency, WarmupS: o.warmup.Seconds(), Smoke: o.smoke,
 	}}
 	if o.count > 0 {
 		rep.Settings.Count = o.count
@@ -215,7 +211,10 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 				logf("PostgreSQL does not run on this machine (or is not visible): its CPU use counts as other")
 			}
 		}
-		rs, err := runEngine(ctx, o, engine, runID, pg, scs, logf)
+		rs, load, err := runEngine(ctx, o, engine, runID, pg, scs, logf)
+		if load != nil {
+			rep.Loads = append(rep.Loads, *load)
+		}
 		rep.Results = append(rep.Results, rs...)
 		if err != nil {
 			return fmt.Errorf("%s: %w", engine, err)
@@ -267,10 +266,10 @@ func report(o *options, rep Report, stdout, stderr io.Writer) error {
 
 // runEngine runs the selected scenarios on one engine with a fresh database.
 func runEngine(ctx context.Context, o *options, engine, runID string, pg *pgServer, scs []Scenario,
-	logf func(string, ...any)) (results []Result, err error) {
+	logf func(string, ...any)) (results []Result, load *Load, err error) {
 	work, err := os.MkdirTemp(o.workDir, "steward-bench-"+engine+"-")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if o.keep {
 		logf("%s: keeping data in %s", engine, work)
@@ -282,7 +281,7 @@ func runEngine(ctx context.Context, o *options, engine, runID string, pg *pgServ
 	if engine == "postgres" {
 		name := "bench_" + runID
 		if srv.dbURL, err = pg.createDatabase(ctx, name); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if o.keep {
 			logf("%s: keeping database %s", engine, name)
@@ -297,27 +296,32 @@ func runEngine(ctx context.Context, o *options, engine, runID string, pg *pgServ
 	}
 
 	if err := srv.migrate(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	t0 := time.Now()
-	ids, err := seedTeams(ctx, store, o.teams)
+	l, err := srv.generate(ctx, engine, o.scaleN, o.seed)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	logf("%s: seeded %d teams in %s", engine, len(ids), time.Since(t0).Round(time.Millisecond))
+	load = &l
+	logf("%s: generated scale %d (%d users, %d teams, %d role assignments, %d records): %d rows in %.2fs, %.0f rows/s",
+		engine, o.scaleN, l.Tables["users"], l.Tables["teams"], l.Tables["raci_assignments"], l.Tables["records"], l.Rows, l.Seconds, l.RowsPerSec)
+	ids, err := teamIDs(ctx, store)
+	if err != nil {
+		return nil, load, err
+	}
 	token, err := srv.createToken(ctx)
 	if err != nil {
-		return nil, err
+		return nil, load, err
 	}
 	env := &Env{Engine: engine, RunID: runID, Concurrency: o.concurrency, Token: token, Store: store, TeamIDs: ids}
 	if engine == "postgres" && pg.pid != 0 {
 		env.DBServer = pg
 	}
-	load := Load{Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration, Count: o.count}
+	drive := Drive{Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration, Count: o.count}
 
 	if hasPhase(scs, Online) {
 		if err := srv.start(ctx); err != nil {
-			return nil, err
+			return nil, load, err
 		}
 		defer srv.stop()
 		env.BaseURL, env.HTTP = srv.baseURL(), newHTTPClient(o.concurrency)
@@ -329,9 +333,9 @@ func runEngine(ctx context.Context, o *options, engine, runID string, pg *pgServ
 			if !srv.resetPeakRSS() {
 				logf("%s: cannot reset the server's peak RSS; figures are peaks since start", engine)
 			}
-			r, err := runScenario(ctx, sc, env, load, o.scale, srv, logf)
+			r, err := runScenario(ctx, sc, env, drive, o.scale, srv, logf)
 			if err != nil {
-				return results, err
+				return results, load, err
 			}
 			if rss, err := srv.peakRSSMB(); err == nil {
 				rss = round(rss, 1)
@@ -341,7 +345,7 @@ func runEngine(ctx context.Context, o *options, engine, runID string, pg *pgServ
 		}
 		env.HTTP.CloseIdleConnections()
 		if err := srv.stop(); err != nil {
-			return results, err
+			return results, load, err
 		}
 		env.BaseURL, env.HTTP = "", nil
 	}
@@ -350,13 +354,13 @@ func runEngine(ctx context.Context, o *options, engine, runID string, pg *pgServ
 			continue
 		}
 		waitIdle(ctx, o.waitIdle, logf)
-		r, err := runScenario(ctx, sc, env, load, o.scale, nil, logf)
+		r, err := runScenario(ctx, sc, env, drive, o.scale, nil, logf)
 		if err != nil {
-			return results, err
+			return results, load, err
 		}
 		results = append(results, r)
 	}
-	return results, nil
+	return results, load, nil
 }
 
 func hasPhase(scs []Scenario, p Phase) bool {
@@ -370,7 +374,7 @@ func hasPhase(scs []Scenario, p Phase) bool {
 
 // runScenario sets up one scenario, drives it and turns the stats into a result.
 // srv, when not nil, is the running server whose CPU use is measured too.
-func runScenario(ctx context.Context, sc Scenario, env *Env, load Load, scale string, srv *server,
+func runScenario(ctx context.Context, sc Scenario, env *Env, load Drive, scale string, srv *server,
 	logf func(string, ...any)) (Result, error) {
 	op, release, err := sc.Setup(ctx, env)
 	if err != nil {
@@ -393,7 +397,7 @@ func runScenario(ctx context.Context, sc Scenario, env *Env, load Load, scale st
 	}
 	r := newResult(sc, env.Engine, scale, load.Concurrency, st)
 	meter.fill(&r, st.Elapsed)
-	logf("%s %-30s %8.0f ops/s  p50 %6.2f ms  p99 %7.2f ms  max %8.2f ms  errors %d  cpu %s",
+	logf("%s %-38s %8.0f ops/s  p50 %6.2f ms  p99 %7.2f ms  max %8.2f ms  errors %d  cpu %s",
 		env.Engine, sc.Name, r.OpsPerSec, r.P50Ms, r.P99Ms, r.MaxMs, r.Errors, r.cpuSummary())
 	if st.FirstError != nil {
 		logf("%s %s: first error: %v", env.Engine, sc.Name, st.FirstError)

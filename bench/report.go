@@ -19,6 +19,8 @@ type Report struct {
 	Machine Machine `json:"machine"`
 	// Settings records how the run was driven.
 	Settings Settings `json:"settings"`
+	// Loads is what "steward gen" loaded on each engine, and how fast.
+	Loads []Load `json:"loads,omitempty"`
 	// Results holds one object per scenario and engine.
 	Results []Result `json:"results"`
 }
@@ -49,8 +51,10 @@ type Machine struct {
 type Settings struct {
 	// Scale is the -scale given, such as "small" or "1M".
 	Scale string `json:"scale"`
-	// Teams is how many teams were seeded.
-	Teams int `json:"seeded_teams"`
+	// ScaleN is the generator's scale N, the organisation's size in incidents.
+	ScaleN int `json:"scale_n"`
+	// Seed is the generator's seed.
+	Seed uint64 `json:"seed"`
 	// Concurrency is the number of clients.
 	Concurrency int `json:"concurrency"`
 	// WarmupS is the unrecorded warm-up per scenario, in seconds.
@@ -101,9 +105,9 @@ type Result struct {
 	// OtherCPUCores is what the rest of the machine used meanwhile, in cores: noise
 	// that makes the figures unreliable when it is not near zero.
 	OtherCPUCores float64 `json:"other_cpu_cores"`
-	// FractionOfLimit is OpsPerSec over the ops/s of the scenario's storage limit.
+	// FractionOfLimit is OpsPerSec over the ops/s of the scenario's limit.
 	FractionOfLimit *float64 `json:"fraction_of_limit,omitempty"`
-	// Limit names the storage-limit scenario FractionOfLimit compares with.
+	// Limit names the offline scenario FractionOfLimit compares with.
 	Limit string `json:"limit,omitempty"`
 }
 
@@ -231,17 +235,21 @@ func markdown(r Report) string {
 		fmt.Fprintf(&b, "; load average %s at the start", m.LoadAverage)
 	}
 	s := r.Settings
-	fmt.Fprintf(&b, ".\nScale %s (%d seeded teams), %d clients, %s warm-up, ", s.Scale, s.Teams, s.Concurrency, secs(s.WarmupS))
+	fmt.Fprintf(&b, ".\nScale %s: %s, seed %d", s.Scale, organisation(r), s.Seed)
+	fmt.Fprintf(&b, "; %d clients, %s warm-up, ", s.Concurrency, secs(s.WarmupS))
 	if s.Count > 0 {
 		fmt.Fprintf(&b, "%d operations per scenario.\n", s.Count)
 	} else {
 		fmt.Fprintf(&b, "%s measured per scenario.\n", secs(s.DurationS))
 	}
+	for _, l := range r.Loads {
+		fmt.Fprintf(&b, "Generated on %s: %d rows in %.2f s, %.0f rows/s.\n", l.Engine, l.Rows, l.Seconds, l.RowsPerSec)
+	}
 	if m.Postgres != "" {
 		fmt.Fprintf(&b, "PostgreSQL figures come from the throwaway test server: %s. "+
 			"It does not flush to disk, so its writes are faster than a durable server's.\n", m.Postgres)
 	}
-	b.WriteString("\n| scenario | engine | ops/s | p50 ms | p99 ms | max ms | errors | server peak RSS MiB | CPU cores: server / bench / db / other | of storage limit |\n")
+	b.WriteString("\n| scenario | engine | ops/s | p50 ms | p99 ms | max ms | errors | server peak RSS MiB | CPU cores: server / bench / db / other | of limit |\n")
 	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	disturbed := false
 	for _, x := range r.Results {
@@ -267,7 +275,60 @@ func markdown(r Report) string {
 	if disturbed {
 		fmt.Fprintf(&b, "\n† Other processes used %.2f cores or more meanwhile: these figures (and fractions computed from them) are disturbed.\n", busyCores)
 	}
+	if g := guardCosts(r.Results); len(g) > 0 {
+		b.WriteString("\nThe RACI guard's cost per transition (in-process, the same documents and people, guarded against unguarded):\n\n")
+		for _, line := range g {
+			b.WriteString("- " + line + "\n")
+		}
+	}
 	return b.String()
+}
+
+// organisation describes the generated organisation of a run.
+func organisation(r Report) string {
+	if len(r.Loads) == 0 {
+		return fmt.Sprintf("N = %d", r.Settings.ScaleN)
+	}
+	t := r.Loads[0].Tables
+	return fmt.Sprintf("N = %d, %d users, %d teams, %d role assignments, %d records", r.Settings.ScaleN, t["users"], t["teams"],
+		t["raci_assignments"], t["records"])
+}
+
+// cpuPerOp is the CPU one operation of an in-process scenario cost, in µs:
+// bench's own and, on PostgreSQL, the database server's.
+func cpuPerOp(x Result) float64 {
+	if x.OpsPerSec <= 0 {
+		return 0
+	}
+	c := x.BenchCPUCores
+	if x.DBCPUCores != nil {
+		c += *x.DBCPUCores
+	}
+	return c / x.OpsPerSec * 1e6
+}
+
+// guardCosts compares the guarded and unguarded in-process transitions per engine.
+func guardCosts(rs []Result) []string {
+	var out []string
+	for _, g := range rs {
+		if g.Scenario != "kernel.transition.guarded.in-process" {
+			continue
+		}
+		for _, u := range rs {
+			if u.Scenario != "kernel.transition.unguarded" || u.Engine != g.Engine || u.OpsPerSec <= 0 || g.OpsPerSec <= 0 {
+				continue
+			}
+			cg, cu := cpuPerOp(g), cpuPerOp(u)
+			mark := ""
+			if g.disturbed() || u.disturbed() {
+				mark = " †"
+			}
+			out = append(out, fmt.Sprintf("%s: %.0f µs of CPU per transition (%.0f guarded, %.0f unguarded), %.0f %% of it; "+
+				"throughput %.0f against %.0f ops/s (%+.0f %%), p50 %.2f against %.2f ms%s",
+				g.Engine, cg-cu, cg, cu, (cg-cu)/cg*100, g.OpsPerSec, u.OpsPerSec, (g.OpsPerSec/u.OpsPerSec-1)*100, g.P50Ms, u.P50Ms, mark))
+		}
+	}
+	return out
 }
 
 // fmtCores shows a CPU figure, or a dash when there is none.

@@ -33,8 +33,9 @@ type Scenario struct {
 	Phase Phase
 	// Measures is one sentence for -list and the documentation.
 	Measures string
-	// Limit, when set, names the storage-limit scenario whose ops/s is this
-	// scenario's ceiling; the results then carry fraction_of_limit.
+	// Limit, when set, names the offline scenario whose ops/s is this
+	// scenario's ceiling (the same work without the server); the results then
+	// carry fraction_of_limit.
 	Limit string
 	// Setup prepares the scenario against env and returns the operation that the
 	// clients repeat, and a function that releases what Setup acquired (or nil).
@@ -70,7 +71,7 @@ type Env struct {
 	HTTP *http.Client
 	// Store opens the same database as the server's.
 	Store db.Config
-	// TeamIDs are the ids of the seeded teams.
+	// TeamIDs are the ids of the generated teams.
 	TeamIDs []int64
 	// DBServer is the local PostgreSQL server whose CPU use is measured, or nil.
 	DBServer *pgServer
@@ -82,6 +83,7 @@ type Env struct {
 func registry() []Scenario {
 	return slices.Concat(
 		platformScenarios(),
+		kernelScenarios(),
 		storageScenarios(),
 	)
 }
@@ -123,10 +125,10 @@ func platformScenarios() []Scenario {
 		{
 			Name:     "platform.get",
 			Phase:    Online,
-			Measures: "GET /api/v1/teams/{id} of a random seeded team: token check, permission load, one point read and the team's members.",
+			Measures: "GET /api/v1/teams/{id} of a random generated team: token check, permission load, one point read and the team's members.",
 			Setup: func(ctx context.Context, env *Env) (Op, func(), error) {
 				if len(env.TeamIDs) == 0 {
-					return nil, nil, fmt.Errorf("no seeded teams to read")
+					return nil, nil, fmt.Errorf("no generated teams to read")
 				}
 				return func(ctx context.Context, w *Worker) error {
 					id := env.TeamIDs[w.Rand.IntN(len(env.TeamIDs))]

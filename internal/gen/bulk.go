@@ -1,0 +1,129 @@
+package gen
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"steward/internal/platform/db"
+)
+
+// maxParams keeps one INSERT under both engines' parameter limits (SQLite
+// 32766, PostgreSQL 65535).
+const maxParams = 30_000
+
+// maxBatch is the most rows one INSERT carries.
+const maxBatch = 1_000
+
+// table is one table the generators write: its columns and the rows waiting
+// to be inserted.
+type table struct {
+	name  string
+	cols  []string
+	batch int
+	buf   []any
+	rows  int
+	// stmts caches the INSERT text per row count.
+	stmts map[int]string
+}
+
+// bulk writes rows with multi-row INSERTs inside the run's one transaction.
+// When one table's buffer is full it flushes every table in the declared
+// order, parents before children, so that a row never reaches the database
+// before the rows it references.
+type bulk struct {
+	ctx    context.Context
+	tx     *db.Tx
+	order  []*table
+	byName map[string]*table
+	// written counts the rows inserted per table.
+	written map[string]int64
+}
+
+// tableSpecs lists every table a generator writes, parents before children,
+// with its columns in the order rows are given. A generator that writes a new
+// table adds it here, after the tables it references.
+func tableSpecs() [][]string {
+	return [][]string{
+		{"users", "id", "username", "display_name", "email", "password_hash", "is_admin", "disabled",
+			"must_change_password", "last_login_at", "created_at", "updated_at"},
+		{"teams", "id", "name", "description", "email", "created_at", "updated_at"},
+		{"team_members", "team_id", "user_id"},
+		{"user_roles", "user_id", "role_id"},
+		{"raci_assignments", "id", "subject", "role", "user_id", "team_id", "scope_team_id", "scope_service_id",
+			"assigned_by", "assigned_at"},
+		{"records", "id", "type", "number", "process", "title", "description", "state", "closed", "priority", "team_id",
+			"assignee_id", "requester_id", "service_id", "marking", "reassignments", "created_at", "updated_at", "version"},
+		{"record_fts", "rowid", "number", "title", "description"},
+		{"record_journal", "id", "record_id", "kind", "body", "author_id", "author_name", "created_at"},
+		{"record_steps", "id", "record_id", "action", "activity", "from_state", "to_state", "state", "needs_approval",
+			"comment", "requested_by", "requested_at", "performer_override"},
+		{"record_step_approvers", "step_id", "user_id"},
+		{"control_documents", "record_id", "kind", "version_number", "body", "kpi", "supersedes_id", "approved_at"},
+		{"control_findings", "record_id", "severity", "observation"},
+		{"control_actions", "id", "record_id", "description", "owner_id", "due_at", "status", "note", "completed_at",
+			"created_at", "updated_at"},
+		{"control_evaluations", "record_id", "period", "feedback", "measurements", "gap_analysis", "initiatives"},
+	}
+}
+
+func newBulk(ctx context.Context, tx *db.Tx) *bulk {
+	b := &bulk{ctx: ctx, tx: tx, byName: map[string]*table{}, written: map[string]int64{}}
+	for _, spec := range tableSpecs() {
+		t := &table{name: spec[0], cols: spec[1:], stmts: map[int]string{}}
+		t.batch = min(maxBatch, maxParams/len(t.cols))
+		b.order = append(b.order, t)
+		b.byName[t.name] = t
+	}
+	return b
+}
+
+// add queues one row of name, its values in the declared column order.
+func (b *bulk) add(name string, vals ...any) error {
+	t := b.byName[name]
+	if t == nil {
+		return fmt.Errorf("bulk: no table %s declared", name)
+	}
+	if len(vals) != len(t.cols) {
+		return fmt.Errorf("bulk: %s has %d columns, got %d values", name, len(t.cols), len(vals))
+	}
+	if name == "record_fts" && b.tx.Engine() != db.SQLite {
+		return nil // PostgreSQL's records.search column indexes itself.
+	}
+	t.buf = append(t.buf, vals...)
+	t.rows++
+	if t.rows >= t.batch {
+		return b.flush()
+	}
+	return nil
+}
+
+// flush inserts every queued row, table by table in the declared order.
+func (b *bulk) flush() error {
+	for _, t := range b.order {
+		if t.rows == 0 {
+			continue
+		}
+		q, ok := t.stmts[t.rows]
+		if !ok {
+			row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(t.cols)), ", ") + ")"
+			q = `INSERT INTO ` + t.name + ` (` + strings.Join(t.cols, ", ") + `) VALUES ` +
+				strings.TrimSuffix(strings.Repeat(row+", ", t.rows), ", ")
+			t.stmts[t.rows] = q
+		}
+		if _, err := b.tx.ExecContext(b.ctx, q, t.buf...); err != nil {
+			return fmt.Errorf("insert %d rows into %s: %w", t.rows, t.name, err)
+		}
+		b.written[t.name] += int64(t.rows)
+		t.buf, t.rows = t.buf[:0], 0
+	}
+	return nil
+}
+
+// nullID stores 0 as NULL, as the services do for optional references.
+func nullID(v int64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}

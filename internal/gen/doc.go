@@ -1,0 +1,64 @@
+// Package gen generates a realistic organisation of a chosen size into a fresh
+// database, deterministically: the same scale and seed give the same rows,
+// on SQLite and PostgreSQL alike. "steward gen" and "make bench" use it.
+//
+// # Scale
+//
+// The scale N is the organisation's size in incidents over the two generated
+// years: the largest kind of record once the incident generator lands. The
+// rest follows from N with the ratios of the ServiceNow incident log (about
+// 25,000 incidents, 80 assignment groups, 230 resolvers): N/10 users (about
+// five incidents per person per year), N/100 of them staff in N/300 assignment
+// groups, and N/200 monitor-manage-report findings. Scale 100k is 10,000
+// users, 1,000 staff in 333 groups and about 750 process-role assignments;
+// scale 1M ten times as many people. See Plan.
+//
+// # What it generates
+//
+// Generators lists one generator per area, run in order:
+//
+//   - people: users with common names (a Zipf long tail of given names and
+//     surnames), 2 % disabled; assignment groups whose sizes follow a power law
+//     (a large headquarters service desk, a long tail of small specialist
+//     groups) and whose names are a long tail of functions at sites; the
+//     memberships; the built-in platform roles of staff.
+//   - process-roles: the DESMF roles through the RACI tables: one owner per
+//     domain and per process, unscoped managers, analysts and developers, the
+//     process-specific roles (Change Manager, CAB …), and every group as the
+//     scoped analyst of the one to three processes it works in.
+//   - controls: the common process controls of internal/improvement/controls as
+//     work records: per process a policy, procedures and KPI definitions in
+//     lines of versions that went through review and approval (superseding
+//     their predecessors), some still in draft, in review or waiting for the
+//     owner's approval; findings with corrective actions carried as far as
+//     their log-normal durations allow; quarterly performance evaluations.
+//
+// The incident, CI and SLA generators of later issues plug in the same way,
+// after people and process-roles, whose World they build on. The samplers they
+// need (PriorityMix, ResolutionHours, Reassignments, Zipf for categories,
+// Pareto for the CI fan-out) are in dist.go and tested now. Not here yet, and
+// so not generated: incidents, CIs, SLAs, and the per-incident figures of the
+// issue (about 3 interactions, 0.65 changes and 10 state changes per incident;
+// 30 categories and 100 subcategories per 1,000 incidents).
+//
+// # Determinism
+//
+// Each generator draws from its own math/rand/v2 PCG source seeded with the
+// run's seed and a hash of the generator's name, so adding a generator changes
+// nothing the others produce. Every timestamp is derived from EpochMillis
+// (2026-01-01 UTC), never from the clock; ids continue from the rows already
+// there and are chosen in time order, as a live system would have given them.
+//
+// # The bulk path
+//
+// A run writes the rows the services would write (the record row, its number
+// from the type's counter, its full-text entry on SQLite, a journal entry per
+// create, step and change in the kernel's words, the version each save raises,
+// the areas' own rows), with multi-row INSERTs in one transaction, and with
+// foreign keys checked. It writes no per-row audit entries and no outbox
+// events: one audit entry, by "system:gen", records what the run loaded, in
+// the same transaction, so "steward audit verify" still passes. Run refuses a
+// database that already holds an organisation (users other than
+// administrators, teams, role assignments or records): generated data is never
+// mixed into real data, and a second run would collide with the first.
+package gen
