@@ -14,7 +14,6 @@ import (
 	"steward/internal/platform/audit"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/db"
-	"steward/internal/platform/errs"
 	"steward/internal/platform/httpx"
 	"steward/internal/platform/listing"
 	"steward/internal/platform/outbox"
@@ -575,11 +574,8 @@ func registerSettings(a *httpx.API, d Deps) {
 	httpx.Register(a, huma.Operation{OperationID: "set-presentation", Method: http.MethodPut, Path: "/api/v1/settings/presentation",
 		Summary: "Change the classification banner and system-use notice", Tags: tag},
 		string(auth.PermSettingsWrite), func(ctx context.Context, in *presentationIn) (*presentationOut, error) {
-			if in.IfMatch == "" {
-				return nil, errs.E(errs.PreconditionRequired, "send If-Match with the ETag you read")
-			}
 			v, err := httpx.IfMatch(in.IfMatch)
-			if err != nil && in.IfMatch != `"0"` {
+			if err != nil {
 				return nil, err
 			}
 			p, err := d.Settings.SetPresentation(ctx, v, in.Body)

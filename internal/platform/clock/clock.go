@@ -47,8 +47,5 @@ func (f *Fixed) Set(t time.Time) {
 	f.mu.Unlock()
 }
 
-// Millis converts t to the stored form: UTC unix milliseconds.
-func Millis(t time.Time) int64 { return t.UnixMilli() }
-
 // FromMillis converts stored milliseconds back to a UTC time.
 func FromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

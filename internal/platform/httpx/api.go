@@ -69,7 +69,7 @@ func IfMatch(h string) (int64, error) {
 	first, _, _ := strings.Cut(h, ",")
 	first = strings.TrimPrefix(strings.TrimSpace(first), "W/")
 	v, err := strconv.ParseInt(strings.Trim(first, `"`), 10, 64)
-	if err != nil || v <= 0 {
+	if err != nil || v < 0 { // 0 is the ETag of settings never saved
 		return 0, errs.E(errs.PreconditionFailed, "If-Match %q does not match the current ETag", h)
 	}
 	return v, nil
