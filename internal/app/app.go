@@ -29,6 +29,7 @@ import (
 	"steward/internal/platform/raci"
 	"steward/internal/platform/record"
 	"steward/internal/platform/settings"
+	"steward/internal/transition/cmdb"
 )
 
 // Version is the build's version, set by the linker.
@@ -51,6 +52,7 @@ type App struct {
 	RACI     *raci.Service
 	Records  *record.Service
 	Controls *controls.Service
+	CMDB     *cmdb.Service
 
 	secretKey []byte
 	handler   http.Handler
@@ -85,6 +87,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		d.Close()
 		return nil, err
 	}
+	if err := a.CMDB.Seed(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("seed the CMDB class model: %w", err)
+	}
 	return a, nil
 }
 
@@ -110,6 +116,7 @@ func (a *App) wire(c clock.Clock) {
 	})
 	a.Records = record.New(record.Deps{DB: a.DB, Guard: a.RACI, Model: a.Model, Trail: a.Trail, Events: a.Outbox, Clock: c})
 	a.Controls = controls.MustNew(controls.Deps{DB: a.DB, Records: a.Records, Model: a.Model, Clock: c})
+	a.CMDB = cmdb.MustNew(cmdb.Deps{DB: a.DB, Records: a.Records, RACI: a.RACI, Trail: a.Trail, Events: a.Outbox, Clock: c})
 }
 
 // WithClock returns an App sharing a's database and configuration whose

@@ -31,6 +31,7 @@ import (
 	"steward/internal/platform/db"
 	"steward/internal/platform/raci"
 	"steward/internal/platform/record"
+	"steward/internal/transition/cmdb"
 )
 
 // DemoPassword is the password of every demo account. It is published in
@@ -65,6 +66,7 @@ var demoParts = []demoPart{
 	{"people, teams and platform roles", (*demo).scheduleOrganisation},
 	{"process roles", (*demo).scheduleProcessRoles},
 	{"process controls: documents, findings and evaluations", (*demo).scheduleControls},
+	{"the CMDB: data centres, platforms, applications and services", (*demo).scheduleCMDB},
 }
 
 // demoEvent is one thing that happens in the story: who does what, and when.
@@ -89,6 +91,7 @@ type demo struct {
 	raci     *raci.Service
 	records  *record.Service
 	controls *controls.Service
+	cmdb     *cmdb.Service
 
 	events []demoEvent
 	// err is the first scheduling mistake: an event outside the story or out of order.
@@ -138,7 +141,7 @@ func newDemo(ctx context.Context, a *App, end time.Time) *demo {
 	w := a.WithClock(c)
 	d := &demo{app: a, clock: c, end: end, users: map[string]auth.User{}, teams: map[string]auth.Team{},
 		base: audit.WithMeta(ctx, audit.Meta{RequestID: DemoRequestID})}
-	d.auth, d.raci, d.records, d.controls = w.Auth, w.RACI, w.Records, w.Controls
+	d.auth, d.raci, d.records, d.controls, d.cmdb = w.Auth, w.RACI, w.Records, w.Controls, w.CMDB
 	return d
 }
 

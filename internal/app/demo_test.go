@@ -26,6 +26,7 @@ import (
 	"steward/internal/platform/listing"
 	"steward/internal/platform/raci"
 	"steward/internal/platform/record"
+	"steward/internal/transition/cmdb"
 )
 
 func TestDemo(t *testing.T) {
@@ -60,6 +61,7 @@ func TestDemo(t *testing.T) {
 		t.Run("organisation", func(t *testing.T) { checkDemoOrganisation(t, a) })
 		t.Run("audit", func(t *testing.T) { checkDemoAudit(t, a, start, end) })
 		t.Run("records", func(t *testing.T) { checkDemoRecords(t, a, asAdmin, start, end) })
+		t.Run("cmdb", func(t *testing.T) { checkDemoCMDB(t, a, asAdmin) })
 		t.Run("second load refused", func(t *testing.T) {
 			var again bytes.Buffer
 			err := app.LoadDemo(ctx, a, &again)
@@ -369,4 +371,44 @@ func checkDemoFinding(t *testing.T, a *app.App, ctx context.Context, r record.Re
 		}
 	}
 	return overdue
+}
+
+// checkDemoCMDB: the demo estate answers impact questions the way its story
+// says: the Norfolk core switch takes the replacement cluster below its
+// redundancy threshold, so both mission services go down; and the history
+// keeps the failed node's retirement and the flagged, resolved OS upgrade.
+func checkDemoCMDB(t *testing.T, a *app.App, ctx context.Context) {
+	cis, total, err := a.CMDB.ListCIs(ctx, cmdb.CIFilter{Name: "ndc-core-sw01"}, listing.Params{Limit: 5})
+	if err != nil || total != 1 {
+		t.Fatalf("the core switch: %d, %v", total, err)
+	}
+	res, err := a.CMDB.Analyze(ctx, cmdb.ImpactQuery{CIs: []int64{cis.Items[0].ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	for _, n := range res.Nodes {
+		states[n.Name] = n.State
+	}
+	for _, name := range []string{"logistics-db-cluster", "ndc-vsphere-cluster", "Fleet Logistics", "Identity and Access"} {
+		if states[name] != "down" {
+			t.Errorf("core switch down: %s is %q, want down (%v)", name, states[name], states)
+		}
+	}
+	if len(res.MissionPartners) != 3 {
+		t.Errorf("mission partners reached: %v", res.MissionPartners)
+	}
+	flags, _, err := a.CMDB.UnauthorisedChanges(ctx, cmdb.UnauthorisedFilter{}, listing.Params{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolved := 0
+	for _, f := range flags.Items {
+		if !f.ResolvedAt.IsZero() {
+			resolved++
+		}
+	}
+	if resolved != 1 {
+		t.Errorf("%d resolved unauthorised changes, want 1", resolved)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"steward/internal/platform/httpx"
 	"steward/internal/platform/raci"
 	"steward/internal/platform/record"
+	"steward/internal/transition/cmdb"
 )
 
 // Limits on request bodies: the API's JSON, and everything else (forms, uploads).
@@ -64,6 +65,7 @@ func (a *App) Handler(ctx context.Context) (http.Handler, error) {
 	raci.RegisterAPI(japi, a.RACI)
 	record.RegisterAPI(japi, a.Records)
 	controls.RegisterAPI(japi, a.Controls)
+	cmdb.RegisterAPI(japi, a.CMDB)
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{Registry: a.Registry}))

@@ -79,6 +79,10 @@ type Filter struct {
 	Field  string
 	Value  any
 	Prefix bool
+	// Where, when set, is a condition the area wrote itself (never from input),
+	// such as "class_id IN (?, ?)", with its arguments in Args; Field is then ignored.
+	Where string
+	Args  []any
 }
 
 // Build validates p and the filters against the spec and returns SQL fragments.
@@ -114,6 +118,11 @@ func (s Spec) Build(p Params, filters []Filter) (*Query, error) {
 	}
 	var where []string
 	for _, f := range filters {
+		if f.Where != "" {
+			where = append(where, "("+f.Where+")")
+			q.Args = append(q.Args, f.Args...)
+			continue
+		}
 		c, ok := s.Columns[f.Field]
 		if !ok {
 			fe = append(fe, errs.FieldError{Location: "query." + f.Field, Message: "cannot filter by this field"})

@@ -314,3 +314,27 @@ func assignmentNames(ctx context.Context, q db.Queryer, team, user int64) (strin
 	}
 	return tn, un, nil
 }
+
+// Authorize asks the RACI guard whether the caller may perform activity of
+// process on an object that is not a work record, such as a configuration item
+// or a baseline; object names it for the audit trail ("ci/42") and verb for
+// the refusal ("change"). A refusal is audited, in a transaction of its own
+// (so never call it inside one), and is Forbidden, naming the roles that may
+// perform the activity. An unauthenticated caller is refused.
+func (s *Service) Authorize(ctx context.Context, process, activity, verb, object string, sc raci.Scope) (raci.Decision, error) {
+	p := auth.PrincipalFrom(ctx)
+	if p == nil {
+		return raci.Decision{}, errs.E(errs.Unauthenticated, "sign in to %s %s", verb, object)
+	}
+	d, err := s.guard.Decide(ctx, p, process, activity, sc)
+	if err != nil {
+		return d, fmt.Errorf("decide on %s: %w", activity, err)
+	}
+	if d.Allowed {
+		return d, nil
+	}
+	refused := refusal(verb, object, activity, d)
+	_ = s.trail.Append(ctx, s.db, audit.Entry{Action: "access.denied", ObjectType: strings.SplitN(object, "/", 2)[0], ObjectID: object,
+		Changes: []audit.Change{{Field: "action", New: verb}, {Field: "activity", New: activity}, {Field: "reason", New: refused.Error()}}})
+	return d, refused
+}
