@@ -54,6 +54,8 @@ go test -count=1 $(go list ./... | grep -v /internal/platform/)
 # ---- fuzz smoke runs ----
 step "fuzz smoke"
 go test -run='^$' -fuzz='^FuzzDecodeRequest$' -fuzztime=15s ./internal/app/
+go test -run='^$' -fuzz='^FuzzParseCSV$' -fuzztime=10s ./internal/transition/cmdb/reconcile/
+go test -run='^$' -fuzz='^FuzzParseJSON$' -fuzztime=10s ./internal/transition/cmdb/reconcile/
 
 # ---- browser tests ----
 step "browser tests (Chromium)"
