@@ -45,8 +45,7 @@ type Group struct {
 	MinUp   int
 }
 
-// Source loads relations and groups for the walk; each call is one batch.
-// It must not keep the slices it is given.
+// Source loads relations and group sizes for the walk, one batch per call, without keeping the slices it is given.
 type Source interface {
 	// BySource returns the current relations whose source is one of ids and whose type is one of types.
 	BySource(ctx context.Context, ids, types []int64) ([]Edge, error)
@@ -122,8 +121,8 @@ type plan struct {
 	groups []int64
 }
 
-// New returns an engine that knows the given relation types and reads relations from src.
-// Types it is not given, and types with an unknown propagation, are never followed.
+// New returns an engine that follows the given relation types (never one it is not given, nor one
+// whose propagation is none or unknown) and reads the relations from src.
 func New(types []RelType, src Source) *Engine {
 	e := &Engine{src: src, types: make(map[int64]RelType, len(types))}
 	ids := make([]int64, 0, len(types))
@@ -175,17 +174,17 @@ func (e *Engine) planFor(opt Options) plan {
 	return e.plan(opt.Types)
 }
 
-// Downstream reports what fails or degrades when the CIs in failed fail: the
-// impact of one CI, or the what-if outage of a set. The failed CIs are
-// reported down at depth 0.
+// Downstream reports what fails or degrades when the CIs in failed fail (the
+// impact of one CI, or the what-if outage of a set), with the failed CIs
+// themselves down at depth 0.
 func (e *Engine) Downstream(ctx context.Context, failed []int64, opt Options) (Result, error) {
 	w := newWalk(e, opt, true)
 	return w.run(ctx, failed)
 }
 
-// Upstream reports what the roots rest on, walking against the direction in
-// which failures propagate (a service's applications, their hosts, a
-// cluster's members); nodes carry no state.
+// Upstream reports what the roots rest on (a service's applications, their
+// hosts, a cluster's members) by walking against the direction in which
+// failures propagate, with no states.
 func (e *Engine) Upstream(ctx context.Context, roots []int64, opt Options) (Result, error) {
 	w := newWalk(e, opt, false)
 	return w.run(ctx, roots)
