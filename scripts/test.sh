@@ -56,6 +56,7 @@ step "fuzz smoke"
 go test -run='^$' -fuzz='^FuzzDecodeRequest$' -fuzztime=15s ./internal/app/
 go test -run='^$' -fuzz='^FuzzParseCSV$' -fuzztime=10s ./internal/transition/cmdb/reconcile/
 go test -run='^$' -fuzz='^FuzzParseJSON$' -fuzztime=10s ./internal/transition/cmdb/reconcile/
+go test -run='^$' -fuzz='^FuzzParseCSV$' -fuzztime=10s ./internal/transition/asset/
 
 # ---- browser tests ----
 step "browser tests (Chromium)"

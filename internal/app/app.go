@@ -29,6 +29,7 @@ import (
 	"steward/internal/platform/raci"
 	"steward/internal/platform/record"
 	"steward/internal/platform/settings"
+	"steward/internal/transition/asset"
 	"steward/internal/transition/cmdb"
 )
 
@@ -53,6 +54,7 @@ type App struct {
 	Records  *record.Service
 	Controls *controls.Service
 	CMDB     *cmdb.Service
+	Assets   *asset.Service
 
 	secretKey []byte
 	handler   http.Handler
@@ -117,6 +119,11 @@ func (a *App) wire(c clock.Clock) {
 	a.Records = record.New(record.Deps{DB: a.DB, Guard: a.RACI, Model: a.Model, Trail: a.Trail, Events: a.Outbox, Clock: c})
 	a.Controls = controls.MustNew(controls.Deps{DB: a.DB, Records: a.Records, Model: a.Model, Clock: c})
 	a.CMDB = cmdb.MustNew(cmdb.Deps{DB: a.DB, Records: a.Records, RACI: a.RACI, Trail: a.Trail, Events: a.Outbox, Clock: c})
+	a.Assets = asset.MustNew(asset.Deps{DB: a.DB, Records: a.Records, Trail: a.Trail, Events: a.Outbox, Clock: c,
+		Banner: func(ctx context.Context) (string, error) {
+			p, err := a.Settings.Presentation(ctx)
+			return p.BannerText, err
+		}})
 }
 
 // WithClock returns an App sharing a's database and configuration whose

@@ -16,6 +16,7 @@ import (
 	"steward/internal/platform/httpx"
 	"steward/internal/platform/raci"
 	"steward/internal/platform/record"
+	"steward/internal/transition/asset"
 	"steward/internal/transition/cmdb"
 )
 
@@ -66,6 +67,7 @@ func (a *App) Handler(ctx context.Context) (http.Handler, error) {
 	record.RegisterAPI(japi, a.Records)
 	controls.RegisterAPI(japi, a.Controls)
 	cmdb.RegisterAPI(japi, a.CMDB)
+	asset.RegisterAPI(japi, a.Assets)
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{Registry: a.Registry}))
