@@ -21,5 +21,6 @@ func (a *App) registerPages(mux *http.ServeMux, api huma.API) error {
 		Model:    a.Model,
 		RACI:     a.RACI,
 		Records:  a.Records,
+		CMDB:     a.CMDB,
 	})
 }

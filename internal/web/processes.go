@@ -25,6 +25,8 @@ type processItem struct {
 	Sub []processItem
 	// RecordTypes names the record types whose workflows the process governs.
 	RecordTypes []string
+	// Home is the page where the process's own work is done, such as /cmdb, or "".
+	Home string
 }
 
 // recordKinds says which record types exist: those governed by one process,
@@ -69,7 +71,7 @@ func (s *site) processItems(ctx context.Context, domainCode string) ([]processIt
 	}
 	item := func(p *framework.Process) processItem {
 		return processItem{Code: p.Code, Name: p.Name, Purpose: summary(p.Purpose, 220), Activities: len(p.Activities()),
-			TAXUD: p.Framework == framework.TAXUD, RecordTypes: kinds.Own[p.Code]}
+			TAXUD: p.Framework == framework.TAXUD, RecordTypes: kinds.Own[p.Code], Home: s.processHome(p.Code)}
 	}
 	var out []processItem
 	for _, p := range s.Model.ProcessesIn(domainCode) {
@@ -82,6 +84,14 @@ func (s *site) processItems(ctx context.Context, domainCode string) ([]processIt
 		out = append(out, it)
 	}
 	return out, nil
+}
+
+// processHome is the page where a process's own work is done, when Steward has one.
+func (s *site) processHome(code string) string {
+	if code == "CfM" && s.CMDB != nil {
+		return "/cmdb"
+	}
+	return ""
 }
 
 // processListData is the content of the process list: the domains with their processes.

@@ -2,8 +2,9 @@
 // the classification banner, sign-in behind the system-use notification, the
 // account pages, the DESMF lifecycle domains with their processes, RACI
 // matrices, role assignments and printable process guides, who does what, the
-// generic work-record page with its guarded actions, the approvals queue and
-// the API reference.
+// generic work-record page with its guarded actions, the approvals queue, the
+// configuration management pages (CIs, their impact graph, services and
+// unauthorised changes) and the API reference.
 //
 // Pages are html/template files embedded in the binary and work without
 // JavaScript. The server's Content-Security-Policy forbids inline scripts and
@@ -24,6 +25,7 @@ import (
 	"steward/internal/platform/raci"
 	"steward/internal/platform/record"
 	"steward/internal/platform/settings"
+	"steward/internal/transition/cmdb"
 )
 
 //go:embed templates/*.html
@@ -52,6 +54,8 @@ type Deps struct {
 	RACI *raci.Service
 	// Records is the work-record kernel: records, their actions, approvals and consultations.
 	Records *record.Service
+	// CMDB is configuration management; without it the /cmdb pages are absent.
+	CMDB *cmdb.Service
 }
 
 // site holds the parsed templates and serves every page.
@@ -82,6 +86,7 @@ func Register(mux *http.ServeMux, d Deps) error {
 	if err := s.loadStatic(); err != nil {
 		return err
 	}
+	s.cssURLs = append(s.cssURLs, "/static/graph.css?v="+s.staticTag, "/static/cmdb.css?v="+s.staticTag)
 
 	// The route table of the web UI.
 	mux.HandleFunc("GET /static/", s.static)
@@ -121,6 +126,16 @@ func Register(mux *http.ServeMux, d Deps) error {
 	mux.Handle("POST /consultations/{id}/answer", s.signedIn(s.closeConsultation(true)))
 	mux.Handle("POST /consultations/{id}/waive", s.signedIn(s.closeConsultation(false)))
 	mux.Handle("GET /api/docs", s.signedIn(s.apiDocs))
+	if s.CMDB != nil {
+		mux.Handle("GET /cmdb", s.signedIn(s.cmdbList))
+		mux.Handle("GET /cmdb/cis/{id}", s.signedIn(s.cmdbCI))
+		mux.Handle("POST /cmdb/cis/{id}", s.signedIn(s.cmdbUpdateCI))
+		mux.Handle("GET /cmdb/cis/{id}/impact", s.signedIn(s.cmdbImpact))
+		mux.Handle("GET /cmdb/simulate", s.signedIn(s.cmdbSimulate))
+		mux.Handle("GET /cmdb/services", s.signedIn(s.cmdbServices))
+		mux.Handle("GET /cmdb/services/{id}", s.signedIn(s.cmdbService))
+		mux.Handle("GET /cmdb/unauthorised", s.signedIn(s.cmdbUnauthorised))
+	}
 	mux.HandleFunc("/", s.notFound)
 	return nil
 }
