@@ -185,16 +185,19 @@ func (db *DB) Rebind(q string) string {
 
 // ExecContext runs a write outside any transaction, on the writer.
 func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	counted(ctx)
 	return db.write.ExecContext(ctx, db.Rebind(q), args...)
 }
 
 // QueryContext reads from the reader pool.
 func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	counted(ctx)
 	return db.read.QueryContext(ctx, db.Rebind(q), args...)
 }
 
 // QueryRowContext reads one row from the reader pool.
 func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	counted(ctx)
 	return db.read.QueryRowContext(ctx, db.Rebind(q), args...)
 }
 

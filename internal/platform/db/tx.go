@@ -72,16 +72,19 @@ func (tx *Tx) Engine() Engine { return tx.db.engine }
 
 // ExecContext runs a statement in the transaction.
 func (tx *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	counted(ctx)
 	return tx.tx.ExecContext(ctx, tx.db.Rebind(q), args...)
 }
 
 // QueryContext runs a query in the transaction.
 func (tx *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	counted(ctx)
 	return tx.tx.QueryContext(ctx, tx.db.Rebind(q), args...)
 }
 
 // QueryRowContext runs a one-row query in the transaction.
 func (tx *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	counted(ctx)
 	return tx.tx.QueryRowContext(ctx, tx.db.Rebind(q), args...)
 }
 
