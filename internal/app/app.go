@@ -119,6 +119,13 @@ func (a *App) wire(c clock.Clock) {
 	a.Records = record.New(record.Deps{DB: a.DB, Guard: a.RACI, Model: a.Model, Trail: a.Trail, Events: a.Outbox, Clock: c})
 	a.Controls = controls.MustNew(controls.Deps{DB: a.DB, Records: a.Records, Model: a.Model, Clock: c})
 	a.CMDB = cmdb.MustNew(cmdb.Deps{DB: a.DB, Records: a.Records, RACI: a.RACI, Trail: a.Trail, Events: a.Outbox, Clock: c})
+	a.CMDB.SetBanner(func(ctx context.Context) string {
+		p, err := a.Settings.Presentation(ctx)
+		if err != nil {
+			return ""
+		}
+		return p.BannerText
+	})
 	a.Assets = asset.MustNew(asset.Deps{DB: a.DB, Records: a.Records, Trail: a.Trail, Events: a.Outbox, Clock: c,
 		Banner: func(ctx context.Context) (string, error) {
 			p, err := a.Settings.Presentation(ctx)

@@ -406,3 +406,32 @@ func TestCMDBBadInput(t *testing.T) {
 		h.do(t, req{Method: http.MethodPost, Path: "/api/v1/ci-classes", Token: w.analyst, JSON: map[string]any{"name": "x_class", "parent": "hardware"}}).want(t, http.StatusForbidden)
 	})
 }
+
+// TestCMDBNoOpEditAndControlCharacters: re-sending the values a CI already
+// has changes nothing (no version, no unauthorised-change flag), even for
+// numbers that come back as integers; control characters are refused, not a 500.
+func TestCMDBNoOpEditAndControlCharacters(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T, e db.Engine) {
+		w := newCMDBWorld(t, e)
+		h := w.h
+		c := w.ci(t, "server", "calc-1", map[string]any{"cpu_count": 16, "memory_gb": 64, "os": "RHEL 9"})
+		var same ciOut
+		h.do(t, req{Method: http.MethodPatch, Path: "/api/v1/cis/" + itoa(c.ID), Token: w.analyst, Headers: map[string]string{"If-Match": `"1"`},
+			JSON: map[string]any{"name": "calc-1", "attributes": map[string]any{"cpu_count": 16, "memory_gb": 64.0, "os": "RHEL 9"}}}).
+			want(t, http.StatusOK).decode(t, &same)
+		if same.Version != 1 {
+			t.Errorf("a no-op edit raised the version to %d", same.Version)
+		}
+		if n := h.count(t, "ci_unauthorised_changes", "ci_id = ?", c.ID); n != 0 {
+			t.Errorf("a no-op edit was flagged %d times", n)
+		}
+		for _, body := range []map[string]any{
+			{"class": "server", "name": "bad\x00name"},
+			{"class": "server", "name": "ok", "attributes": map[string]any{"os": "RHEL\x00"}},
+			{"class": "server", "name": "ok", "attributes": map[string]any{"description": "line\x1b[31m"}},
+		} {
+			h.do(t, req{Method: http.MethodPost, Path: "/api/v1/cis", Token: w.analyst, JSON: body}).want(t, http.StatusUnprocessableEntity)
+		}
+	})
+}

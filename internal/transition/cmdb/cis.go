@@ -2,9 +2,9 @@ package cmdb
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"strconv"
 
@@ -129,7 +129,7 @@ func ciChanges(old, neu CI) []audit.Change {
 	slices.Sort(keys)
 	for _, k := range slices.Compact(keys) {
 		o, n := old.Attrs[k], neu.Attrs[k]
-		add("attributes."+k, o, n, reflect.DeepEqual(o, n))
+		add("attributes."+k, o, n, sameValue(o, n))
 	}
 	return out
 }
@@ -262,11 +262,22 @@ func (s *Service) updateCI(ctx context.Context, tx *db.Tx, cat *catalog, id, ver
 // indexChanged reports whether any indexed attribute differs.
 func indexChanged(cl *Class, old, neu Attrs) bool {
 	for _, a := range cl.Attributes {
-		if a.Indexed && !reflect.DeepEqual(old[a.Name], neu[a.Name]) {
+		if a.Indexed && !sameValue(old[a.Name], neu[a.Name]) {
 			return true
 		}
 	}
 	return false
+}
+
+// sameValue compares two attribute values as stored: as JSON, so that a
+// number read back as 16 (int64) equals the 16.0 (float64) a client sent.
+func sameValue(a, b any) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(ja) == string(jb)
 }
 
 // describe names the changed fields: "status, attributes.os".

@@ -272,8 +272,8 @@ var markingPattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9 /,()-]{0,63}$`)
 func checkCore(name *string, status Status, minUp int64, marking *string) []errs.FieldError {
 	var fe []errs.FieldError
 	*name = strings.TrimSpace(*name)
-	if n := utf8.RuneCountInString(*name); n == 0 || n > 200 {
-		fe = append(fe, errs.FieldError{Location: "body.name", Message: "a name has 1 to 200 characters"})
+	if n := utf8.RuneCountInString(*name); n == 0 || n > 200 || hasControl(*name, false) || !utf8.ValidString(*name) {
+		fe = append(fe, errs.FieldError{Location: "body.name", Message: "a name has 1 to 200 printable characters"})
 	}
 	if !slices.Contains(Statuses, status) {
 		fe = append(fe, errs.FieldError{Location: "body.status", Message: "unknown status; the lifecycle is " + statusList(Statuses), Value: status})
@@ -381,6 +381,9 @@ func normalise(a *Attribute, v any) (any, string) {
 		if utf8.RuneCountInString(s) > max {
 			return nil, fmt.Sprintf("at most %d characters", max)
 		}
+		if !utf8.ValidString(s) || hasControl(s, a.Type == TypeText) {
+			return nil, "control characters are not allowed"
+		}
 		if s == "" {
 			return nil, ""
 		}
@@ -443,6 +446,20 @@ func normalise(a *Attribute, v any) (any, string) {
 		return strings.TrimSpace(s), ""
 	}
 	return nil, "unknown attribute type"
+}
+
+// hasControl reports a control character other than tab (and, in multi-line
+// text, line breaks): NUL, escape sequences and the like never belong in a CI.
+func hasControl(s string, multiline bool) bool {
+	for _, r := range s {
+		if r == '\t' || multiline && (r == '\n' || r == '\r') {
+			continue
+		}
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // asNumber reads a JSON number, or a string holding one (CSV imports).

@@ -60,6 +60,20 @@ type Service struct {
 
 	mu  sync.Mutex
 	cat *catalog
+	// banner reads the system's classification banner for exports, when set.
+	banner func(ctx context.Context) string
+}
+
+// SetBanner gives the service the system's classification banner, which
+// exports carry on their first line.
+func (s *Service) SetBanner(f func(ctx context.Context) string) { s.banner = f }
+
+// bannerText is the classification banner, or "" when none is set.
+func (s *Service) bannerText(ctx context.Context) string {
+	if s.banner == nil {
+		return ""
+	}
+	return s.banner(ctx)
 }
 
 // New returns configuration management over d and registers the remediation
