@@ -174,13 +174,13 @@ func (s *Service) UpdateCI(ctx context.Context, id, version int64, in CIUpdate) 
 	return out, err
 }
 
-// updateCI applies an update inside tx; version 0 skips the version check (imports).
+// updateCI applies an update inside tx to the CI at version (the ETag the caller read).
 func (s *Service) updateCI(ctx context.Context, tx *db.Tx, cat *catalog, id, version int64, in CIUpdate, field string) (CI, error) {
 	old, err := getCI(ctx, tx, cat, id, tx.DB().ForUpdate())
 	if err != nil {
 		return old, err
 	}
-	if version != 0 && old.Version != version {
+	if old.Version != version {
 		return old, errs.E(errs.PreconditionFailed, "CI %d has changed since you read it (version %d, now %d); read it again", id, version, old.Version)
 	}
 	cl := cat.classes[old.ClassID]

@@ -408,7 +408,7 @@ func (s *Service) UpdateService(ctx context.Context, id, version int64, in Servi
 			changes = append(changes, audit.Change{Field: "criticality", Old: cur.Criticality, New: *in.Criticality})
 		}
 		if len(changes) > 0 {
-			if c.Version == version || version == 0 {
+			if c.Version == version {
 				// Only service fields changed: keep the version as a
 				// history row and raise it, so ETags see the change.
 				if err := s.touch(ctx, tx, c); err != nil {
