@@ -321,24 +321,58 @@ type installLine struct {
 	UserID int64
 }
 
+// installTally is one product's installations, counted: how many, how many
+// on hosts with no assigned user, and how many distinct users.
+type installTally struct {
+	Product               string
+	Installs, Anon, Users int64
+}
+
+// tallyInstalls counts installation lines per product, as the store's GROUP BY does.
+func tallyInstalls(lines []installLine) []installTally {
+	by := map[string]*installTally{}
+	users := map[string]map[int64]bool{}
+	var order []string
+	for _, l := range lines {
+		t, ok := by[l.Product]
+		if !ok {
+			t = &installTally{Product: l.Product}
+			by[l.Product], users[l.Product] = t, map[int64]bool{}
+			order = append(order, l.Product)
+		}
+		t.Installs++
+		if l.UserID == 0 {
+			t.Anon++
+		} else if !users[l.Product][l.UserID] {
+			users[l.Product][l.UserID] = true
+			t.Users++
+		}
+	}
+	out := make([]installTally, 0, len(order))
+	for _, p := range order {
+		out = append(out, *by[p])
+	}
+	return out
+}
+
 // LicenceComplianceReport sets each product's entitlements (the seats of its licences
 // that are not retired, disposed or missing) against its consumption: its
 // installations, or for a product whose licences are all per_user, the
 // distinct users of its host assets (an installation whose host has no user
 // counts as one). More consumption than entitlements is under-licensed by the
 // shortfall; less is over-licensed by the surplus. Rows are sorted by product.
-func complianceReport(licences []licenceLine, installs []installLine) []LicencePosition {
+func complianceReport(licences []licenceLine, installs []installTally) []LicencePosition {
 	type acc struct {
 		row     LicencePosition
 		perUser bool
-		users   map[int64]bool
+		users   int64
 		anon    int64
 	}
 	by := map[string]*acc{}
 	get := func(p string) *acc {
 		a, ok := by[p]
 		if !ok {
-			a = &acc{row: LicencePosition{Product: p}, perUser: true, users: map[int64]bool{}}
+			a = &acc{row: LicencePosition{Product: p}, perUser: true}
 			by[p] = a
 		}
 		return a
@@ -355,12 +389,9 @@ func complianceReport(licences []licenceLine, installs []installLine) []LicenceP
 	}
 	for _, in := range installs {
 		a := get(in.Product)
-		a.row.Installations++
-		if in.UserID == 0 {
-			a.anon++
-		} else {
-			a.users[in.UserID] = true
-		}
+		a.row.Installations += in.Installs
+		a.anon += in.Anon
+		a.users += in.Users
 	}
 	out := make([]LicencePosition, 0, len(by))
 	for _, a := range by {
@@ -368,7 +399,7 @@ func complianceReport(licences []licenceLine, installs []installLine) []LicenceP
 		// A product without any licence counts installations.
 		hasLicence := slices.ContainsFunc(licences, func(l licenceLine) bool { return l.Product == r.Product })
 		if a.perUser && hasLicence {
-			r.Metric, r.Consumption = PerUser, int64(len(a.users))+a.anon
+			r.Metric, r.Consumption = PerUser, a.users+a.anon
 		} else {
 			r.Metric, r.Consumption = PerInstall, r.Installations
 		}

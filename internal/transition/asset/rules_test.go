@@ -132,7 +132,7 @@ func TestComplianceReport(t *testing.T) {
 			[]LicencePosition{{Product: "a", Metric: PerInstall, Entitlements: 1, Licences: 1, Status: OverLicensed, Surplus: 1},
 				{Product: "z", Metric: PerInstall, Entitlements: 1, Licences: 1, Status: OverLicensed, Surplus: 1}}},
 	} {
-		if got := complianceReport(tc.licences, tc.installs); !slices.Equal(got, tc.want) {
+		if got := complianceReport(tc.licences, tallyInstalls(tc.installs)); !slices.Equal(got, tc.want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", tc.name, got, tc.want)
 		}
 	}

@@ -231,20 +231,23 @@ func (s *Service) Compliance(ctx context.Context, product string) (out []Licence
 	if err := rows.Close(); err != nil {
 		return nil, err
 	}
-	rows, err = s.db.QueryContext(ctx, `SELECT i.product, COALESCE(a.assigned_user_id, 0) FROM asset_installations i
+	// Counted in SQL, one row per product: the report's cost follows the
+	// number of products, not of installations.
+	rows, err = s.db.QueryContext(ctx, `SELECT i.product, COUNT(*), SUM(CASE WHEN a.assigned_user_id IS NULL THEN 1 ELSE 0 END),
+		COUNT(DISTINCT a.assigned_user_id) FROM asset_installations i
 		LEFT JOIN assets a ON a.record_id = i.host_asset_id LEFT JOIN records h ON h.id = i.host_asset_id
-		WHERE (h.state IS NULL OR h.state <> ?)`+iw, append([]any{Disposed}, args...)...)
+		WHERE (h.state IS NULL OR h.state <> ?)`+iw+` GROUP BY i.product`, append([]any{Disposed}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("read installations: %w", err)
 	}
 	defer rows.Close()
-	var inst []installLine
+	var inst []installTally
 	for rows.Next() {
-		var l installLine
-		if err := rows.Scan(&l.Product, &l.UserID); err != nil {
+		var t installTally
+		if err := rows.Scan(&t.Product, &t.Installs, &t.Anon, &t.Users); err != nil {
 			return nil, err
 		}
-		inst = append(inst, l)
+		inst = append(inst, t)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
