@@ -195,6 +195,14 @@ func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Row
 	return db.read.QueryContext(ctx, db.Rebind(q), args...)
 }
 
+// PrepareContext prepares a query for the reader pool, for a bulk read that
+// runs it many times without parsing it again. Preparing counts as one
+// statement for CountQueries; running the prepared statement is not counted.
+func (db *DB) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
+	counted(ctx)
+	return db.read.PrepareContext(ctx, db.Rebind(q))
+}
+
 // QueryRowContext reads one row from the reader pool.
 func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
 	counted(ctx)

@@ -88,6 +88,15 @@ func (tx *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 	return tx.tx.QueryRowContext(ctx, tx.db.Rebind(q), args...)
 }
 
+// PrepareContext prepares a statement in the transaction, for a bulk write
+// that runs it many times without parsing it again. The statement is closed
+// with the transaction at the latest. Preparing counts as one statement for
+// CountQueries; running the prepared statement is not counted.
+func (tx *Tx) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
+	counted(ctx)
+	return tx.tx.PrepareContext(ctx, tx.db.Rebind(q))
+}
+
 // BeforeCommit registers fn to run once, under key, just before COMMIT.
 // A second registration under the same key is ignored.
 func (tx *Tx) BeforeCommit(key any, fn func(ctx context.Context, tx *Tx) error) {

@@ -17,11 +17,14 @@ import (
 // if any row is wrong the report lists the errors (up to MaxImportErrors) and
 // nothing is written. Otherwise one transaction writes every row with
 // multi-row INSERTs, one audit entry and one outbox event for the whole file.
+// (A CI import begins that transaction once every row has passed its own
+// checks, while the checks across rows still run, and rolls it back if they
+// find a problem.)
 //
 // bulk_parse.go reads a file; bulk_cis.go imports CIs, with bulk_identify.go
 // finding the CI a row updates, bulk_cis_check.go checking the rows and
-// bulk_write.go writing them; bulk_relations.go imports relations;
-// bulk_export.go exports both.
+// bulk_cis_write.go writing them through bulk_write.go; bulk_relations.go
+// imports relations; bulk_export.go exports both.
 
 // MaxImportErrors is the most row errors a report lists.
 const MaxImportErrors = 1000

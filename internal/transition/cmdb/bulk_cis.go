@@ -3,16 +3,13 @@ package cmdb
 import (
 	"context"
 	"io"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
 
 	"steward/internal/platform/audit"
 	"steward/internal/platform/auth"
-	"steward/internal/platform/db"
 	"steward/internal/platform/errs"
-	"steward/internal/platform/outbox"
 	"steward/internal/platform/raci"
 	"steward/internal/transition/cmdb/reconcile"
 )
@@ -76,11 +73,11 @@ type ciRow struct {
 	hasName, hasStatus, hasMinUp bool
 	hasMarking                   bool
 	refs                         []Ref
-	newCI                        CI  // the CI to write
-	old                          *CI // the CI before (updates)
+	keys                         [][]string // per rule, the row's key (see key), once identify has it
+	newCI                        CI         // the CI to write
+	old                          *CI        // the CI before (updates)
 	changes                      []audit.Change
 	unchanged, indexChanged      bool
-	attrsJSON                    string // newCI's attributes, encoded
 }
 
 // ImportCIs imports CIs from a CSV or JSON file: each row creates a CI, or
@@ -120,7 +117,27 @@ func (s *Service) ImportCIs(ctx context.Context, opt ImportOptions) (rep ImportR
 	if err := s.identify(ctx, rows, rules, &bad); err != nil {
 		return rep, err
 	}
-	if err := s.checkCIRows(ctx, cat, rows, rules, &bad); err != nil {
+	if err := s.checkCIRows(ctx, cat, rows, &bad); err != nil {
+		return rep, err
+	}
+	// When every row passes its own checks (and the caller may import what
+	// they hold), the rows are written while the checks across rows run; the
+	// transaction commits only if those pass too, and any return before that
+	// rolls it back. The RACI guard is asked without auditing first, so that
+	// a refusal is still audited only for a valid file (unless the caller's
+	// roles change in between).
+	var w *importWrite
+	defer func() { w.abandon() }()
+	var refused error
+	if !opt.DryRun && bad.n == 0 {
+		if news, ups := importSets(rows); s.mayImport(ctx, len(news), len(ups)) {
+			if refused = s.authorizeImport(ctx, len(news), len(ups)); refused == nil {
+				w = s.startImport(ctx, cat, news, ups, opt.ChangeRef)
+			}
+		}
+	}
+	w.awaitCIs()
+	if err := s.checkAcrossRows(ctx, cat, rows, rules, &bad); err != nil {
 		return rep, err
 	}
 	for i := range rows {
@@ -143,42 +160,75 @@ func (s *Service) ImportCIs(ctx context.Context, opt ImportOptions) (rep ImportR
 		rep.Created, rep.Updated, rep.Unchanged = 0, 0, 0
 		return rep, err
 	}
-	if rep.Created > 0 || rep.Updated == 0 {
-		if _, err := s.records.Authorize(ctx, Process, ActIdentify, "import CIs into", "cmdb", raci.Scope{}); err != nil {
+	if w == nil {
+		if refused != nil {
+			return rep, refused
+		}
+		if err := s.authorizeImport(ctx, rep.Created, rep.Updated); err != nil {
 			return rep, err
 		}
-	}
-	if rep.Updated > 0 {
-		if _, err := s.records.Authorize(ctx, Process, ActControl, "change CIs by import in", "cmdb", raci.Scope{}); err != nil {
-			return rep, err
+		if opt.DryRun {
+			return rep, nil
 		}
+		news, ups := importSets(rows)
+		w = s.startImport(ctx, cat, news, ups, opt.ChangeRef)
 	}
-	if opt.DryRun {
-		return rep, nil
-	}
-	// The rows were checked against the committed CMDB, outside this
-	// transaction. A CI changed since then fails its UPDATE (the version is
-	// checked), a unique value taken since then fails the unique index; a CI
-	// registered since then under the same identification is not seen.
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		first, last, err := s.writeCreates(ctx, tx, cat, rows, rep.Created)
-		if err != nil {
-			return err
-		}
-		if err := s.writeUpdates(ctx, tx, rows, opt.ChangeRef); err != nil {
-			return err
-		}
-		summary := map[string]any{"source": opt.SourceName, "sha256": rep.SHA256, "rows": rep.Rows, "created": rep.Created,
-			"updated": rep.Updated, "unchanged": rep.Unchanged, "changeRef": opt.ChangeRef, "firstCreatedId": first, "lastCreatedId": last}
-		s.trail.Record(ctx, tx, audit.Entry{Action: "ci.import", ObjectType: "ci", ObjectID: "cmdb",
-			Changes: audit.Diff(slices.Sorted(maps.Keys(summary)), map[string]any{}, summary)})
-		return s.events.Emit(ctx, tx, outbox.Event{Type: "ci.imported", Subject: "cmdb", Data: summary})
-	})
-	if err != nil {
+	if err := w.commit(map[string]any{"source": opt.SourceName, "sha256": rep.SHA256, "rows": rep.Rows, "created": rep.Created,
+		"updated": rep.Updated, "unchanged": rep.Unchanged, "changeRef": opt.ChangeRef}); err != nil {
 		return rep, err
 	}
 	rep.Applied = true
 	return rep, nil
+}
+
+// importSets lists the rows that create a CI and those that change one.
+func importSets(rows []ciRow) (news, ups []*ciRow) {
+	for i := range rows {
+		switch r := &rows[i]; {
+		case r.bad || r.unchanged:
+		case r.id == 0:
+			news = append(news, r)
+		default:
+			ups = append(ups, r)
+		}
+	}
+	return news, ups
+}
+
+// importActivities are the activities an import performs with its verbs:
+// registering CIs (CfM2) when it creates any or changes none, and changing
+// CIs (CfM3) when it changes any.
+func importActivities(created, updated int) [][2]string {
+	var acts [][2]string
+	if created > 0 || updated == 0 {
+		acts = append(acts, [2]string{ActIdentify, "import CIs into"})
+	}
+	if updated > 0 {
+		acts = append(acts, [2]string{ActControl, "change CIs by import in"})
+	}
+	return acts
+}
+
+// authorizeImport asks the kernel for each activity of an import; a refusal
+// is audited and Forbidden.
+func (s *Service) authorizeImport(ctx context.Context, created, updated int) error {
+	for _, a := range importActivities(created, updated) {
+		if _, err := s.records.Authorize(ctx, Process, a[0], a[1], "cmdb", raci.Scope{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mayImport tells, without auditing anything, whether the RACI guard lets
+// the caller perform each activity of an import.
+func (s *Service) mayImport(ctx context.Context, created, updated int) bool {
+	for _, a := range importActivities(created, updated) {
+		if d, err := s.raci.Decide(ctx, auth.PrincipalFrom(ctx), Process, a[0], raci.Scope{}); err != nil || !d.Allowed {
+			return false
+		}
+	}
+	return true
 }
 
 // readCIRows reads the rows' fields: the class (normalising the attributes

@@ -11,9 +11,9 @@ import (
 	"steward/internal/platform/errs"
 )
 
-// checkCIRows validates each row as a new CI or as a change of its CI, then
-// checks references, unique values and repeated identities in batches.
-func (s *Service) checkCIRows(ctx context.Context, cat *catalog, rows []ciRow, rules []identRule, bad *rowErrors) error {
+// checkCIRows validates each row as a new CI or as a change of its CI (and
+// refuses two rows that update one CI); checkAcrossRows does the rest.
+func (s *Service) checkCIRows(ctx context.Context, cat *catalog, rows []ciRow, bad *rowErrors) error {
 	var ids []int64
 	for i := range rows {
 		if rows[i].id != 0 && !rows[i].bad {
@@ -52,19 +52,23 @@ func (s *Service) checkCIRows(ctx context.Context, cat *catalog, rows []ciRow, r
 			default:
 				r.checkChange(cat, current[r.id], bad)
 			}
-			if !r.bad && !r.unchanged {
-				r.attrsJSON = encodeAttrs(r.newCI.Attrs)
-			}
 		}
 	})
-	creates := map[string]int{} // rule + key → line of the row that creates it
+	return nil
+}
+
+// checkAcrossRows checks, in batches, what no row can check alone: repeated
+// identities among the new CIs, references and unique values. It only ever
+// sets rows' bad flags, so the rows can be written meanwhile (see startImport).
+func (s *Service) checkAcrossRows(ctx context.Context, cat *catalog, rows []ciRow, rules []identRule, bad *rowErrors) error {
+	creates := make(map[string]int, len(rows)*len(rules)) // rule + key → line of the row that creates it
 	for i := range rows {
 		r := &rows[i]
 		if r.bad || r.id != 0 {
 			continue
 		}
-		for _, rule := range rules {
-			if k := r.key(rule); k != nil {
+		for ri, rule := range rules {
+			if k := r.identKey(ri, rule); k != nil {
 				kk := rule.name + "\x00" + strings.Join(k, "\x00")
 				if l, ok := creates[kk]; ok {
 					bad.add(r.line, "", fmt.Sprintf("row %d creates a CI with the same %s", l, rule.name))
@@ -246,14 +250,14 @@ func (s *Service) checkRowUniques(ctx context.Context, rows []ciRow, bad *rowErr
 		attr  int64
 		value string
 	}
-	given := map[uk]int{} // → line
+	given := make(map[uk]int, len(rows)) // → line
 	byAttr := map[int64][]string{}
 	type use struct {
 		row  int
 		key  uk
 		name string
 	}
-	var uses []use
+	uses := make([]use, 0, len(rows))
 	for i := range rows {
 		r := &rows[i]
 		if r.bad || r.unchanged {
@@ -285,30 +289,11 @@ func (s *Service) checkRowUniques(ctx context.Context, rows []ciRow, bad *rowErr
 	}
 	owner := map[uk]int64{}
 	for attr, values := range byAttr {
-		for start := 0; start < len(values); start += 1000 {
-			part := values[start:min(start+1000, len(values))]
-			args := make([]any, 0, len(part)+1)
-			args = append(args, attr)
-			for _, v := range part {
-				args = append(args, v)
-			}
-			rs, err := s.db.QueryContext(ctx, `SELECT value, ci_id FROM ci_attr_values WHERE attr_id = ? AND is_unique AND value IN (`+inList(len(part))+`)`, args...)
-			if err != nil {
-				return fmt.Errorf("check unique values: %w", err)
-			}
-			for rs.Next() {
-				var v string
-				var id int64
-				if err := rs.Scan(&v, &id); err != nil {
-					rs.Close()
-					return err
-				}
-				owner[uk{attr, v}] = id
-			}
-			rs.Close()
-			if err := rs.Err(); err != nil {
-				return err
-			}
+		err := valueOwners(ctx, s.db, func(n int) string {
+			return `SELECT value, ci_id FROM ci_attr_values WHERE attr_id = ? AND is_unique AND value IN (` + inList(n) + `)`
+		}, []any{attr}, values, func(v string, id int64) { owner[uk{attr, v}] = id })
+		if err != nil {
+			return fmt.Errorf("check unique values: %w", err)
 		}
 	}
 	for _, u := range uses {

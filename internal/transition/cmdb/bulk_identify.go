@@ -2,6 +2,7 @@ package cmdb
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -88,39 +89,73 @@ func (c *catalog) identRules(field string, rules []reconcile.Rule) ([]identRule,
 // lookupValues finds the CIs holding each value of an identification field.
 func lookupValues(ctx context.Context, q db.Queryer, f identField, values []string) (map[string][]int64, error) {
 	out := make(map[string][]int64, len(values))
+	query := func(n int) string { return `SELECT name, id FROM cis WHERE name IN (` + inList(n) + `)` }
+	if f.attrs != nil {
+		query = func(n int) string {
+			return `SELECT value, ci_id FROM ci_attr_values WHERE attr_id IN (` + inList(len(f.attrs)) + `) AND value IN (` + inList(n) + `)`
+		}
+	}
+	err := valueOwners(ctx, q, query, int64Args(f.attrs), values, func(v string, id int64) { out[v] = append(out[v], id) })
+	if err != nil {
+		return nil, fmt.Errorf("look up %s: %w", f.name, err)
+	}
+	return out, nil
+}
+
+// valueOwners runs query(n), a query of (value, CI id) rows whose last
+// parameters are n values, over values in chunks of 1,000, with args before
+// each chunk, and calls add for every row. Where q can prepare, the query of
+// a full chunk is prepared once.
+func valueOwners(ctx context.Context, q db.Queryer, query func(n int) string, args []any, values []string, add func(v string, id int64)) error {
 	const chunk = 1000
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	a := make([]any, 0, len(args)+min(chunk, len(values)))
 	for start := 0; start < len(values); start += chunk {
 		part := values[start:min(start+chunk, len(values))]
-		args := make([]any, 0, len(part)+len(f.attrs))
-		var query string
-		if f.attrs == nil {
-			query = `SELECT name, id FROM cis WHERE name IN (` + inList(len(part)) + `)`
-		} else {
-			query = `SELECT value, ci_id FROM ci_attr_values WHERE attr_id IN (` + inList(len(f.attrs)) + `) AND value IN (` + inList(len(part)) + `)`
-			args = append(args, int64Args(f.attrs)...)
-		}
+		a = append(a[:0], args...)
 		for _, v := range part {
-			args = append(args, v)
+			a = append(a, v)
 		}
-		rows, err := q.QueryContext(ctx, query, args...)
+		var rows *sql.Rows
+		var err error
+		if p, ok := q.(preparer); ok && len(part) == chunk && len(values) > chunk {
+			if full == nil {
+				if full, err = p.PrepareContext(ctx, query(chunk)); err != nil {
+					return err
+				}
+			}
+			rows, err = full.QueryContext(ctx, a...)
+		} else {
+			rows, err = q.QueryContext(ctx, query(len(part)), a...)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("look up %s: %w", f.name, err)
+			return err
 		}
 		for rows.Next() {
 			var v string
 			var id int64
 			if err := rows.Scan(&v, &id); err != nil {
 				rows.Close()
-				return nil, err
+				return err
 			}
-			out[v] = append(out[v], id)
+			add(v, id)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// preparer prepares statements: *db.DB (on its reader pool) and *db.Tx.
+type preparer interface {
+	PrepareContext(ctx context.Context, q string) (*sql.Stmt, error)
 }
 
 // valuesOf reads an identification field's value of each CI.
@@ -174,22 +209,24 @@ func (s *Service) identify(ctx context.Context, rows []ciRow, rules []identRule,
 	// Every rule's keys are looked up at once, side by side on the reader
 	// pool: in a file of new CIs every row reaches every rule anyway.
 	type ruleMatch struct {
-		keys   [][]string         // per pending row
 		found  map[string][]int64 // first field's value → CIs
 		others []map[int64]string // other fields' values of those CIs
 		err    error
 	}
 	matches := make([]ruleMatch, len(rules))
+	keys := make([][]string, len(pending)*len(rules))
+	for n, i := range pending {
+		rows[i].keys = keys[n*len(rules) : (n+1)*len(rules) : (n+1)*len(rules)]
+	}
 	var wg sync.WaitGroup
 	for ri, rule := range rules {
 		wg.Go(func() {
 			m := &matches[ri]
-			m.keys = make([][]string, len(pending))
-			seen := map[string]bool{}
+			seen := make(map[string]bool, len(pending))
 			var firsts []string
-			for n, i := range pending {
+			for _, i := range pending {
 				k := rows[i].key(rule)
-				m.keys[n] = k
+				rows[i].keys[ri] = k
 				if k != nil && !seen[k[0]] {
 					seen[k[0]] = true
 					firsts = append(firsts, k[0])
@@ -218,7 +255,7 @@ func (s *Service) identify(ctx context.Context, rows []ciRow, rules []identRule,
 			return m.err
 		}
 		for n, i := range pending {
-			k := m.keys[n]
+			k := rows[i].keys[ri]
 			if done[n] || k == nil {
 				continue
 			}
@@ -262,6 +299,14 @@ func (r *ciRow) key(rule identRule) []string {
 		k[j] = v
 	}
 	return k
+}
+
+// identKey is the row's key for rules[ri], as identify worked it out.
+func (r *ciRow) identKey(ri int, rule identRule) []string {
+	if r.keys == nil {
+		return r.key(rule)
+	}
+	return r.keys[ri]
 }
 
 func joinIDs(ids []int64) string {

@@ -74,8 +74,8 @@ func TestImportCIs(t *testing.T) {
 		if len(vms.Items) != 1 || vms.Items[0].Status != cmdb.StatusBuild {
 			t.Errorf("vm %+v", vms.Items)
 		}
-		if n := e.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'ci.import'`); n != 1 {
-			t.Errorf("%d import audit entries", n)
+		if n := e.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'ci.import' AND changes LIKE '%firstCreatedId%' AND changes LIKE '%lastCreatedId%'`); n != 1 {
+			t.Errorf("%d import audit entries naming the ids given", n)
 		}
 		if n := e.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'ci.create'`); n != 0 {
 			t.Errorf("%d create audit entries", n)
@@ -401,6 +401,65 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestImportCrossRowErrors refuses files whose rows each pass their own
+// checks, so that their writing begins before the checks across rows find
+// the problem: nothing is written, the problem is reported as for any file,
+// and a caller who may not import is told about the file first.
+func TestImportCrossRowErrors(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
+		e := newCtlEnv(t, d)
+		e.ci("server", "held", cmdb.Attrs{"asset_tag": "HELD1"})
+		servers := func(n int, last string) string {
+			var b strings.Builder
+			b.WriteString("class,name,serial_number,asset_tag\n")
+			for i := range n - 1 {
+				fmt.Fprintf(&b, "server,s%d,SER%d,TAG%d\n", i, i, i)
+			}
+			b.WriteString(last + "\n")
+			return b.String()
+		}
+		const n = 3000 // several statements of each table
+		cis, values := e.count(`SELECT COUNT(*) FROM cis`), e.count(`SELECT COUNT(*) FROM ci_attr_values`)
+		for _, c := range []struct {
+			name, file string
+			locs       []string
+		}{
+			{"same serial as row 7", servers(n, "server,last,SER5,TAGX"), []string{fmt.Sprintf("row %d", n+1)}},
+			{"asset tag of another CI", servers(n, "server,last,SERX,held1"), []string{fmt.Sprintf("row %d.attributes.asset_tag", n+1)}},
+			{"asset tag of row 2", servers(n, "server,last,SERX,tag0"), []string{fmt.Sprintf("row %d.attributes.asset_tag", n+1)}},
+		} {
+			rep, err := e.importCSV(e.mgr, c.file, false, "")
+			ctlWantKind(t, err, errs.Invalid)
+			if got := ctlLocations(err); !slices.Equal(got, c.locs) || rep.Applied || rep.Created != 0 {
+				t.Errorf("%s: %v %+v, want %v", c.name, got, rep, c.locs)
+			}
+		}
+		if a, b := e.count(`SELECT COUNT(*) FROM cis`), e.count(`SELECT COUNT(*) FROM ci_attr_values`); a != cis || b != values {
+			t.Errorf("%d CIs and %d index rows after refused files, want %d and %d", a, b, cis, values)
+		}
+		if rep := e.mustImport(e.mgr, servers(n, "server,last,SERX,TAGX"), false, ""); rep.Created != n {
+			t.Errorf("fixed file %+v", rep)
+		}
+
+		// A caller without the right to import: an invalid file is Invalid and
+		// audits no refusal; a valid one is Forbidden, and the refusal audited.
+		denied := func() int64 { return e.count(`SELECT COUNT(*) FROM audit_log WHERE action = 'access.denied'`) }
+		before := denied()
+		_, err := e.importCSV(e.str, "class,name,asset_tag\nserver,a,NEW7\nserver,b,new7\n", false, "")
+		ctlWantKind(t, err, errs.Invalid)
+		if denied() != before {
+			t.Errorf("a refusal was audited for an invalid file")
+		}
+		_, err = e.importCSV(e.str, "class,name,asset_tag\nserver,a,NEW7\n", false, "")
+		ctlWantKind(t, err, errs.Forbidden)
+		if denied() != before+1 {
+			t.Errorf("the refusal was not audited")
+		}
+	})
 }
 
 // TestImportManyRows imports a file large enough to be checked in parallel:
