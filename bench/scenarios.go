@@ -84,6 +84,8 @@ func registry() []Scenario {
 	return slices.Concat(
 		platformScenarios(),
 		kernelScenarios(),
+		cmdbScenarios(),
+		assetScenarios(),
 		storageScenarios(),
 	)
 }

@@ -104,6 +104,8 @@ func Generators() []Generator {
 		{Name: "people", Generate: genPeople},
 		{Name: "process-roles", Generate: genProcessRoles},
 		{Name: "controls", Generate: genControls},
+		{Name: "cmdb", Generate: genCMDB},
+		{Name: "assets", Generate: genAssets},
 	}
 }
 
