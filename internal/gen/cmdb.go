@@ -175,10 +175,18 @@ type cmdbGen struct {
 	whatIf      []int32
 }
 
+// minCMDBScale is the smallest scale that generates a CMDB; below it the step writes nothing.
+const minCMDBScale = 1000
+
 // genCMDB writes the CMDB (see the comment at the top of this file). It writes
-// nothing when the database has no CI class tree: the application seeds it at
-// start-up, and a database that was only migrated has none.
+// nothing when the database has no CI class tree (the application seeds it at
+// start-up, and a database that was only migrated has none) or below minCMDBScale.
 func genCMDB(ctx context.Context, w *World) error {
+	if w.Plan.Scale < minCMDBScale {
+		// Too few CIs for the estate's shape (sites, clusters, tiers): the
+		// samplers would draw from empty ranges and repeat relations.
+		return nil
+	}
 	cat, err := readCatalogue(ctx, w.out.tx)
 	if err != nil || cat == nil {
 		return err
