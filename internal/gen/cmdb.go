@@ -347,17 +347,22 @@ func (g *cmdbGen) build() {
 	g.clusters()
 	g.software()
 	g.services()
-	// A few dependency cycles among back-end applications.
+	// A few dependency cycles among back-end applications (which otherwise
+	// depend only on platform applications, so only a cycle drawn twice could
+	// repeat a relation).
 	back := g.tier(tierBackEnd)
+	cyclic := map[[2]int32]bool{}
 	for range max(2, p.CIs/100_000) {
 		if len(back) < 3 {
 			break
 		}
 		a, b, c := back[r.IntN(len(back))], back[r.IntN(len(back))], back[r.IntN(len(back))]
-		if a != b && b != c && a != c {
-			g.relate(a, b, rDependsOn)
-			g.relate(b, c, rDependsOn)
-			g.relate(c, a, rDependsOn)
+		if a == b || b == c || a == c || cyclic[[2]int32{a, b}] || cyclic[[2]int32{b, c}] || cyclic[[2]int32{c, a}] {
+			continue
+		}
+		for _, e := range [][2]int32{{a, b}, {b, c}, {c, a}} {
+			cyclic[e] = true
+			g.relate(e[0], e[1], rDependsOn)
 		}
 	}
 }

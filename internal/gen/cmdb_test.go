@@ -538,3 +538,18 @@ func TestCMDBScale(t *testing.T) {
 func authUser(name string) auth.NewUser {
 	return auth.NewUser{Username: name, Password: "correct-horse-battery-staple-42", Admin: true}
 }
+
+// TestCMDBSmallScales generates the smallest CMDBs (every relation unique,
+// or the unique index refuses the load) and none below scale 1,000.
+func TestCMDBSmallScales(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{1, 999, 1_000, 1_234, 3_000} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			t.Parallel()
+			_, sum := generateCMDB(t, db.SQLite, n, uint64(n))
+			if want := int64(n); n < 1_000 && sum.Rows["cis"] != 0 || n >= 1_000 && sum.Rows["cis"] != want {
+				t.Errorf("scale %d: %d CIs", n, sum.Rows["cis"])
+			}
+		})
+	}
+}
