@@ -490,9 +490,9 @@ func (s *Service) remediate(ctx context.Context, cat *catalog, rep *AuditReport,
 	for _, f := range rep.Findings[:min(len(rep.Findings), MaxRemediationTasks)] {
 		ids = append(ids, f.ID)
 	}
-	todo := rep.Findings[:len(ids)]
+	opened := rep.Findings[:len(ids)]
 	var cis []int64
-	for _, f := range todo {
+	for _, f := range opened {
 		if f.CI != nil {
 			cis = append(cis, f.CI.ID)
 		}
@@ -504,7 +504,7 @@ func (s *Service) remediate(ctx context.Context, cat *catalog, rep *AuditReport,
 	}
 	numbers := map[int64]string{}
 	var failure error
-	for i, f := range todo {
+	for i, f := range opened {
 		nr := remediationRecord(rep, f, info)
 		r, err := s.records.Create(ctx, "config_remediation", nr)
 		if err != nil {

@@ -365,17 +365,9 @@ func (f CIFilter) filters(cat *catalog) ([]listing.Filter, error) {
 	return out, nil
 }
 
-// ListCIs lists CIs matching f, a page at a time.
-func (s *Service) ListCIs(ctx context.Context, f CIFilter, p listing.Params) (listing.Page[CI], int64, error) {
-	cat, err := s.catalog(ctx)
-	if err != nil {
-		return listing.Page[CI]{}, 0, err
-	}
-	fs, err := f.filters(cat)
-	if err != nil {
-		return listing.Page[CI]{}, 0, err
-	}
-	src := listing.Source[CI]{Spec: ciSpec, From: "cis c", Columns: ciColumns,
+// ciSource reads CIs for a keyset list.
+func ciSource(cat *catalog) listing.Source[CI] {
+	return listing.Source[CI]{Spec: ciSpec, From: "cis c", Columns: ciColumns,
 		Scan: func(r listing.Scanner) (CI, error) { return scanCI(r, cat) },
 		Key: func(c CI, field string) any {
 			switch field {
@@ -391,5 +383,18 @@ func (s *Service) ListCIs(ctx context.Context, f CIFilter, p listing.Params) (li
 			return c.ID
 		},
 		ID: func(c CI) int64 { return c.ID }}
+}
+
+// ListCIs lists CIs matching f, a page at a time.
+func (s *Service) ListCIs(ctx context.Context, f CIFilter, p listing.Params) (listing.Page[CI], int64, error) {
+	cat, err := s.catalog(ctx)
+	if err != nil {
+		return listing.Page[CI]{}, 0, err
+	}
+	fs, err := f.filters(cat)
+	if err != nil {
+		return listing.Page[CI]{}, 0, err
+	}
+	src := ciSource(cat)
 	return listing.Fetch(ctx, s.db, src, p, fs)
 }

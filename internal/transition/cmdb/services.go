@@ -340,22 +340,7 @@ func (s *Service) ListServices(ctx context.Context, f ServiceFilter, p listing.P
 	if f.Name != "" {
 		fs = append(fs, listing.Filter{Field: "name", Value: f.Name, Prefix: true})
 	}
-	src := listing.Source[CI]{Spec: ciSpec, From: "cis c", Columns: ciColumns,
-		Scan: func(r listing.Scanner) (CI, error) { return scanCI(r, cat) },
-		Key: func(c CI, field string) any {
-			switch field {
-			case "name":
-				return c.Name
-			case "status":
-				return string(c.Status)
-			case "updatedAt":
-				return c.UpdatedAt.UnixMilli()
-			case "createdAt":
-				return c.CreatedAt.UnixMilli()
-			}
-			return c.ID
-		},
-		ID: func(c CI) int64 { return c.ID }}
+	src := ciSource(cat)
 	page, total, err := listing.Fetch(ctx, s.db, src, p, fs)
 	if err != nil {
 		return listing.Page[ServiceCI]{}, 0, err
