@@ -16,15 +16,44 @@ import (
 // (either way round) are refused.
 func (s *Service) Link(ctx context.Context, number string, typ LinkType, target string) (l Link, err error) {
 	defer errs.Wrap(&err, "link %s %s %s", number, typ, target)
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		l, err = s.link(ctx, tx, number, typ, target)
+		return err
+	})
+	return l, err
+}
+
+// LinkIn is Link inside a transaction an area already holds, so that a record
+// and its links commit together (a problem raised from incidents, say). It
+// sees records created earlier in the same transaction.
+func (s *Service) LinkIn(ctx context.Context, tx *db.Tx, number string, typ LinkType, target string) (l Link, err error) {
+	defer errs.Wrap(&err, "link %s %s %s", number, typ, target)
+	return s.link(ctx, tx, number, typ, target)
+}
+
+// readIn loads a record the caller may see, with its type, through tx.
+func (s *Service) readIn(ctx context.Context, tx *db.Tx, number string) (Record, *Type, error) {
+	r, err := loadRecord(ctx, tx, s.db, NormalizeNumber(number), false)
+	if err != nil {
+		return r, nil, err
+	}
+	t, err := s.typ(r.Type)
+	if err != nil {
+		return r, nil, fmt.Errorf("record %s has the unregistered type %s: %w", r.Number, r.Type, err)
+	}
+	return r, t, s.visible(ctx, t, &r)
+}
+
+func (s *Service) link(ctx context.Context, tx *db.Tx, number string, typ LinkType, target string) (l Link, err error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return l, err
 	}
-	a, _, err := s.read(ctx, number)
+	a, _, err := s.readIn(ctx, tx, number)
 	if err != nil {
 		return l, err
 	}
-	b, _, err := s.read(ctx, target)
+	b, _, err := s.readIn(ctx, tx, target)
 	if errs.Is(err, errs.NotFound) {
 		return l, errs.Field("body.target", "no such record", target)
 	}
@@ -35,32 +64,29 @@ func (s *Service) Link(ctx context.Context, number string, typ LinkType, target 
 	if err != nil {
 		return l, err
 	}
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		now := s.now()
-		err := tx.QueryRowContext(ctx, `INSERT INTO record_links (from_id, to_id, type, created_by, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-			from, to, string(stored), p.UserID, now).Scan(&l.ID)
-		if db.IsUniqueViolation(err) {
-			return errs.E(errs.Conflict, "%s and %s are already linked as %s", a.Number, b.Number, stored)
+	now := s.now()
+	err = tx.QueryRowContext(ctx, `INSERT INTO record_links (from_id, to_id, type, created_by, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		from, to, string(stored), p.UserID, now).Scan(&l.ID)
+	if db.IsUniqueViolation(err) {
+		return l, errs.E(errs.Conflict, "%s and %s are already linked as %s", a.Number, b.Number, stored)
+	}
+	if db.IsForeignKeyViolation(err) {
+		return l, errs.E(errs.NotFound, "a record of the link is gone")
+	}
+	if err != nil {
+		return l, fmt.Errorf("insert link: %w", err)
+	}
+	l.Type, l.Record, l.RecordType, l.RecordTitle, l.RecordState = typ, b.Number, b.Type, b.Title, b.State
+	l.CreatedBy, l.CreatedAt = p.UserID, ms(now)
+	for _, r := range []Record{a, b} {
+		if _, err := addJournal(ctx, tx, r.ID, System, fmt.Sprintf("Linked: %s %s %s.", a.Number, typ, b.Number), p.UserID, p.Username, now); err != nil {
+			return l, err
 		}
-		if db.IsForeignKeyViolation(err) {
-			return errs.E(errs.NotFound, "a record of the link is gone")
-		}
-		if err != nil {
-			return fmt.Errorf("insert link: %w", err)
-		}
-		l.Type, l.Record, l.RecordType, l.RecordTitle, l.RecordState = typ, b.Number, b.Type, b.Title, b.State
-		l.CreatedBy, l.CreatedAt = p.UserID, ms(now)
-		for _, r := range []Record{a, b} {
-			if _, err := addJournal(ctx, tx, r.ID, System, fmt.Sprintf("Linked: %s %s %s.", a.Number, typ, b.Number), p.UserID, p.Username, now); err != nil {
-				return err
-			}
-		}
-		s.trail.Record(ctx, tx, audit.Entry{Action: "record.link", ObjectType: "record", ObjectID: a.Number, Changes: []audit.Change{
-			{Field: "link", New: l.ID}, {Field: "type", New: string(typ)}, {Field: "target", New: b.Number}}})
-		return s.events.Emit(ctx, tx, outbox.Event{Type: "record.linked", Subject: subject(&a), Data: map[string]any{
-			"id": l.ID, "from": a.Number, "type": typ, "to": b.Number}})
-	})
-	return l, err
+	}
+	s.trail.Record(ctx, tx, audit.Entry{Action: "record.link", ObjectType: "record", ObjectID: a.Number, Changes: []audit.Change{
+		{Field: "link", New: l.ID}, {Field: "type", New: string(typ)}, {Field: "target", New: b.Number}}})
+	return l, s.events.Emit(ctx, tx, outbox.Event{Type: "record.linked", Subject: subject(&a), Data: map[string]any{
+		"id": l.ID, "from": a.Number, "type": typ, "to": b.Number}})
 }
 
 // Unlink removes a link of the record.

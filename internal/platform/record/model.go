@@ -41,7 +41,14 @@ type State struct {
 	Label string `json:"label"`
 	// Terminal states end the record's life: nothing leaves them.
 	Terminal bool `json:"terminal,omitempty"`
+	// Closed states close the record (Record.Closed) without ending its life:
+	// the type may still declare a step out of one, such as reopening an
+	// incident within a grace period (which the type's Check enforces).
+	Closed bool `json:"closed,omitempty"`
 }
+
+// closes reports whether a record in the state counts as closed.
+func (s State) closes() bool { return s.Terminal || s.Closed }
 
 // Transition is a workflow step: an action that moves a record from one of
 // From to To by performing a DESMF or TAXUD activity.
@@ -203,6 +210,9 @@ func (t *Type) Validate() error {
 		if !namePattern.MatchString(s.Name) {
 			add(fmt.Sprintf("type.states[%d].name", i), "a state name is 1 to 40 lower-case letters, digits or '_'", s.Name)
 		}
+		if s.Terminal && s.Closed {
+			add(fmt.Sprintf("type.states[%d].closed", i), "a terminal state is closed already; mark it terminal or closed, not both", s.Name)
+		}
 		if _, dup := states[s.Name]; dup {
 			add(fmt.Sprintf("type.states[%d].name", i), "state declared twice", s.Name)
 		}
@@ -210,8 +220,8 @@ func (t *Type) Validate() error {
 	}
 	if s, ok := states[t.Initial]; !ok {
 		add("type.initial", "the initial state is not one of the type's states", t.Initial)
-	} else if s.Terminal {
-		add("type.initial", "the initial state cannot be terminal", t.Initial)
+	} else if s.closes() {
+		add("type.initial", "the initial state cannot be terminal or closed", t.Initial)
 	}
 	seen := map[[2]string]bool{}
 	for i, tr := range t.Transitions {

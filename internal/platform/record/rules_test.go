@@ -270,3 +270,28 @@ func TestRefusalNamesActivityAndRoles(t *testing.T) {
 		t.Fatal(msg)
 	}
 }
+
+// TestClosedStateMayBeLeft checks a closed (not terminal) state: a record in
+// it counts as closed, yet the type may declare a step out of it.
+func TestClosedStateMayBeLeft(t *testing.T) {
+	typ := Type{Name: "ticket", Label: "Ticket", Prefix: "TKT", Process: "IM", Initial: "open",
+		States: []State{{Name: "open", Label: "Open"}, {Name: "closed", Label: "Closed", Closed: true}},
+		Transitions: []Transition{
+			{Action: "close", From: []string{"open"}, To: "closed", Activity: "IM6", Label: "Close"},
+			{Action: "reopen", From: []string{"closed"}, To: "open", Activity: "IM6", Label: "Reopen"}}}
+	if err := typ.Validate(); err != nil {
+		t.Fatalf("a step out of a closed state is refused: %v", err)
+	}
+	if s, _ := typ.State("closed"); !s.closes() {
+		t.Fatal("a closed state does not close the record")
+	}
+	typ.States[1].Terminal = true
+	if err := typ.Validate(); err == nil {
+		t.Fatal("a state both terminal and closed was accepted")
+	}
+	typ.States[1].Terminal = false
+	typ.Initial = "closed"
+	if err := typ.Validate(); err == nil {
+		t.Fatal("a closed initial state was accepted")
+	}
+}

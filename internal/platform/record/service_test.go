@@ -3,6 +3,7 @@ package record_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -506,4 +507,55 @@ func TestVisibilityHook(t *testing.T) {
 			t.Fatalf("search finds %d, want %d (%v)", len(page.Items), want, err)
 		}
 	}
+}
+
+// TestCreateInAndLinkInCommitTogether checks the in-transaction forms: a
+// record and its link commit together, and a failure later in the same
+// transaction leaves neither behind.
+func TestCreateInAndLinkInCommitTogether(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
+		e := newEnv(t, d)
+		_, ctx := e.user("alice", false)
+		first, err := e.svc.Create(ctx, "ticket", record.NewRecord{Title: "first"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var second record.Record
+		err = d.InTx(ctx, func(tx *db.Tx) error {
+			if second, err = e.svc.CreateIn(ctx, tx, "ticket", record.NewRecord{Title: "second"}); err != nil {
+				return err
+			}
+			_, err := e.svc.LinkIn(ctx, tx, second.Number, record.CausedBy, first.Number)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		links, err := e.svc.Links(ctx, first.Number)
+		if err != nil || len(links) != 1 || links[0].Record != second.Number || links[0].Type != record.Causes {
+			t.Fatalf("links of %s: %+v, %v", first.Number, links, err)
+		}
+		boom := errors.New("boom")
+		var third record.Record
+		err = d.InTx(ctx, func(tx *db.Tx) error {
+			if third, err = e.svc.CreateIn(ctx, tx, "ticket", record.NewRecord{Title: "third"}); err != nil {
+				return err
+			}
+			if _, err := e.svc.LinkIn(ctx, tx, third.Number, record.RelatedTo, first.Number); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("rolled back transaction: %v", err)
+		}
+		if _, err := e.svc.Get(ctx, third.Number); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("the record of a rolled-back transaction is there: %v", err)
+		}
+		if links, _ := e.svc.Links(ctx, first.Number); len(links) != 1 {
+			t.Fatalf("the link of a rolled-back transaction is there: %+v", links)
+		}
+	})
 }

@@ -410,7 +410,7 @@ func (s *Service) apply(ctx context.Context, tx *db.Tx, a transition) (Record, e
 	n := a.rec
 	to, _ := a.t.State(a.tr.To)
 	from, _ := a.t.State(a.rec.State)
-	n.State, n.Closed = to.Name, to.Terminal
+	n.State, n.Closed = to.Name, to.closes()
 	out, err := saveRecord(ctx, tx, n, now)
 	if err != nil {
 		return out, err
