@@ -69,6 +69,11 @@ type Transition struct {
 	// System steps are applied only by their area, as the follow-up of another
 	// step (Service.FollowUp); callers cannot perform them and Actions does not list them.
 	System bool `json:"system,omitempty"`
+	// Requester lets the record's requester (an incident's caller) perform the
+	// step without holding R or A for its activity: confirming or rejecting a
+	// resolution, say. A requester's step neither waits for approval nor for
+	// consultation; the I holders are informed as for any step.
+	Requester bool `json:"requester,omitempty"`
 	// Label is the button text, such as "Resolve".
 	Label string `json:"label"`
 	// Approval makes the step always wait for an accountable (A) holder's

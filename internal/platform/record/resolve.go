@@ -130,3 +130,44 @@ func (s *Service) FollowUp(ctx context.Context, tx *db.Tx, number, action string
 	return s.apply(ctx, tx, transition{t: t, process: process, rec: cur, tr: tr, actor: actor, performer: cause.Performer,
 		via: fmt.Sprintf("follow-up of %s on %s (%s)", cause.Transition.Label, cause.Record.Number, cause.Transition.Activity)})
 }
+
+// PerformAsSystem applies a step on Steward's own authority, for the timers an
+// area runs: an incident closed after its confirmation period, say. No guard
+// is asked and no approval awaited; the step is journalled as done by
+// "system", audited with the reason as its decision, and announced, and the I
+// holders are informed. Callers of the API can never reach it. The type's
+// Check still applies. expect, when not empty, is the state the caller found
+// the record in: a record that moved on meanwhile is left alone (Conflict).
+func (s *Service) PerformAsSystem(ctx context.Context, number, action, expect, reason string) (out Record, err error) {
+	defer errs.Wrap(&err, "%s %s by the system", action, number)
+	actor := &auth.Principal{Username: "system"}
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		cur, err := loadRecord(ctx, tx, s.db, NormalizeNumber(number), true)
+		if err != nil {
+			return err
+		}
+		if expect != "" && cur.State != expect {
+			return errs.E(errs.Conflict, "%s is %s now, not %s", cur.Number, cur.State, expect)
+		}
+		t, err := s.typ(cur.Type)
+		if err != nil {
+			return err
+		}
+		tr, err := t.Next(cur.State, action)
+		if err != nil {
+			return err
+		}
+		tr, process, err := s.resolve(t, &cur, tr)
+		if err != nil {
+			return err
+		}
+		informed, err := s.holders(ctx, process, tr.Activity, framework.I, &cur)
+		if err != nil {
+			return err
+		}
+		out, err = s.apply(ctx, tx, transition{t: t, process: process, rec: cur, tr: tr, actor: actor,
+			via: "system: " + reason, informed: informed})
+		return err
+	})
+	return out, err
+}

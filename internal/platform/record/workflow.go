@@ -135,6 +135,9 @@ func (s *Service) Actions(ctx context.Context, number string) (out []Action, err
 		if err != nil {
 			return nil, err
 		}
+		if asRequester(tr, &r, p, d) {
+			d, g = requesterDecision(d, r.Number, tr), Gate{}
+		}
 		to, _ := t.State(tr.To)
 		a := Action{Action: tr.Action, Label: tr.Label, Activity: tr.Activity, To: tr.To, ToLabel: to.Label,
 			Approval: g.Approval, Consultation: g.Consultation, Decision: d}
@@ -146,6 +149,20 @@ func (s *Service) Actions(ctx context.Context, number string) (out []Action, err
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// asRequester reports whether p performs tr on r as its requester: the step
+// lets the requester perform it, p is the requester, and the guard gives p no
+// R or A of its own (an administrator's override does not count).
+func asRequester(tr Transition, r *Record, p *auth.Principal, d raci.Decision) bool {
+	return tr.Requester && r.RequesterID != 0 && r.RequesterID == p.UserID && (!d.Allowed || d.Override)
+}
+
+// requesterDecision is the guard's decision rewritten for a requester's step.
+func requesterDecision(d raci.Decision, number string, tr Transition) raci.Decision {
+	d.Allowed, d.Override, d.Letter, d.Role, d.Via = true, false, "", nil, "as the requester"
+	d.Explanation = fmt.Sprintf("you may %s %s as its requester", strings.ToLower(tr.Label), number)
+	return d
 }
 
 // holder is one user holding a role for an activity, with all the roles through which they hold it.
@@ -258,15 +275,22 @@ func (s *Service) Perform(ctx context.Context, number, action string, in Perform
 	if utf8.RuneCountInString(in.Comment) > 32000 || !utf8.ValidString(in.Comment) {
 		return res, errs.Field("body.comment", "at most 32000 characters of text", nil)
 	}
-	d, err := s.authorize(ctx, p, process, &r, tr.Activity, action)
-	if err != nil {
+	var d raci.Decision
+	var g Gate
+	if tr.Requester && r.RequesterID == p.UserID {
+		// The requester's own step: allowed unless the guard allows more (R or A).
+		if d, err = s.guard.Decide(ctx, p, process, tr.Activity, scope(&r)); err != nil {
+			return res, fmt.Errorf("decide on %s: %w", tr.Activity, err)
+		}
+	} else if d, err = s.authorize(ctx, p, process, &r, tr.Activity, action); err != nil {
+		return res, err
+	}
+	if asRequester(tr, &r, p, d) {
+		d = requesterDecision(d, r.Number, tr)
+	} else if g, err = s.gate(ctx, process, tr); err != nil {
 		return res, err
 	}
 	res.Decision = &d
-	g, err := s.gate(ctx, process, tr)
-	if err != nil {
-		return res, err
-	}
 	pl, err := s.plan(ctx, p, process, &r, tr, g)
 	if err != nil {
 		return res, err
