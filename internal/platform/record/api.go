@@ -30,6 +30,7 @@ func RegisterAPI(a *httpx.API, s *Service) {
 	registerLinks(a, s)
 	registerWorkflow(a, s)
 	registerSteps(a, s)
+	registerDesk(a, s)
 }
 
 // NumberPath is the {number} of a record path.
