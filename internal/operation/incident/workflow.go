@@ -42,7 +42,7 @@ func (s *Service) incidentType() record.Type {
 				Label: "Reclassify as a service request"},
 		},
 		UpdateActivity: ActCategorise, AssignActivity: ActCategorise,
-		Visible: s.visibleHook,
+		Visible: s.visibleHook, VisibleWhere: s.securityCond,
 		Editable: func(r record.Record) error {
 			if r.Closed {
 				return errs.E(errs.Conflict, "%s is %s; reopen it first (a cancelled or reclassified incident stays as it is)", r.Number, r.State)

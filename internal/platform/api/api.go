@@ -201,6 +201,7 @@ type userCreateIn struct {
 		Password           string `json:"password" maxLength:"256" doc:"At least 15 characters."`
 		Admin              bool   `json:"admin,omitempty"`
 		MustChangePassword bool   `json:"mustChangePassword,omitempty"`
+		ManagerID          int64  `json:"managerId,omitempty" minimum:"0" doc:"The user's manager, who approves what a catalog item asks the manager to."`
 	}
 }
 
@@ -212,6 +213,7 @@ type userPatchIn struct {
 		Email       *string `json:"email,omitempty" maxLength:"254"`
 		Admin       *bool   `json:"admin,omitempty"`
 		Disabled    *bool   `json:"disabled,omitempty"`
+		ManagerID   *int64  `json:"managerId,omitempty" minimum:"0" doc:"The user's manager; 0 clears it."`
 	}
 }
 
@@ -257,7 +259,7 @@ func registerUsers(a *httpx.API, d Deps) {
 		write, func(ctx context.Context, in *userCreateIn) (*userOne, error) {
 			b := in.Body
 			u, err := d.Auth.CreateUser(ctx, auth.NewUser{Username: b.Username, DisplayName: b.DisplayName, Email: b.Email,
-				Password: b.Password, Admin: b.Admin, MustChangePassword: b.MustChangePassword})
+				Password: b.Password, Admin: b.Admin, MustChangePassword: b.MustChangePassword, ManagerID: b.ManagerID})
 			if err != nil {
 				return nil, err
 			}
@@ -282,7 +284,8 @@ func registerUsers(a *httpx.API, d Deps) {
 				return nil, err
 			}
 			b := in.Body
-			u, err := d.Auth.UpdateUser(ctx, in.ID, v, auth.UserUpdate{DisplayName: b.DisplayName, Email: b.Email, Admin: b.Admin, Disabled: b.Disabled})
+			u, err := d.Auth.UpdateUser(ctx, in.ID, v, auth.UserUpdate{DisplayName: b.DisplayName, Email: b.Email, Admin: b.Admin, Disabled: b.Disabled,
+				ManagerID: b.ManagerID})
 			if err != nil {
 				return nil, err
 			}

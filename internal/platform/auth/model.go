@@ -60,18 +60,20 @@ func (p *Principal) Can(perm Permission) bool {
 
 // User is a local account.
 type User struct {
-	ID                 int64     `json:"id"`
-	Username           string    `json:"username"`
-	DisplayName        string    `json:"displayName"`
-	Email              string    `json:"email"`
-	Admin              bool      `json:"admin"`
-	Disabled           bool      `json:"disabled"`
-	MustChangePassword bool      `json:"mustChangePassword"`
-	LockedUntil        time.Time `json:"lockedUntil,omitzero"`
-	LastLoginAt        time.Time `json:"lastLoginAt,omitzero"`
-	CreatedAt          time.Time `json:"createdAt"`
-	UpdatedAt          time.Time `json:"updatedAt"`
-	Version            int64     `json:"version"`
+	ID                 int64  `json:"id"`
+	Username           string `json:"username"`
+	DisplayName        string `json:"displayName"`
+	Email              string `json:"email"`
+	Admin              bool   `json:"admin"`
+	Disabled           bool   `json:"disabled"`
+	MustChangePassword bool   `json:"mustChangePassword"`
+	// ManagerID is the user's manager, who approves what a catalog item asks the manager to; 0 for none.
+	ManagerID   int64     `json:"managerId,omitempty"`
+	LockedUntil time.Time `json:"lockedUntil,omitzero"`
+	LastLoginAt time.Time `json:"lastLoginAt,omitzero"`
+	CreatedAt   time.Time `json:"createdAt"`
+	UpdatedAt   time.Time `json:"updatedAt"`
+	Version     int64     `json:"version"`
 
 	passwordHash string
 	failedLogins int64

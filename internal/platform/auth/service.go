@@ -98,16 +98,18 @@ type NewUser struct {
 	Password           string
 	Admin              bool
 	MustChangePassword bool
+	// ManagerID names the user's manager, an existing account; 0 for none.
+	ManagerID int64
 }
 
 const userCols = `id, username, display_name, email, password_hash, is_admin, disabled, must_change_password,
-	failed_logins, locked_until, last_login_at, created_at, updated_at, version`
+	failed_logins, locked_until, last_login_at, created_at, updated_at, version, COALESCE(manager_id, 0)`
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var locked, last, created, updated int64
 	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.passwordHash, &u.Admin, &u.Disabled,
-		&u.MustChangePassword, &u.failedLogins, &locked, &last, &created, &updated, &u.Version)
+		&u.MustChangePassword, &u.failedLogins, &locked, &last, &created, &updated, &u.Version, &u.ManagerID)
 	u.LockedUntil, u.LastLoginAt, u.CreatedAt, u.UpdatedAt = ms(locked), ms(last), ms(created), ms(updated)
 	return u, err
 }
@@ -138,10 +140,15 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (u User, err error
 }
 
 func (s *Service) insertUser(ctx context.Context, tx *db.Tx, in NewUser, hash string) (User, error) {
+	if in.ManagerID != 0 {
+		if err := checkManager(ctx, tx, 0, in.ManagerID); err != nil {
+			return User{}, err
+		}
+	}
 	now := s.now()
 	u, err := scanUser(tx.QueryRowContext(ctx, `INSERT INTO users (username, display_name, email, password_hash, is_admin,
-		must_change_password, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+userCols,
-		in.Username, in.DisplayName, in.Email, hash, in.Admin, in.MustChangePassword, now, now))
+		must_change_password, manager_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+userCols,
+		in.Username, in.DisplayName, in.Email, hash, in.Admin, in.MustChangePassword, nullID(in.ManagerID), now, now))
 	if db.IsUniqueViolation(err) {
 		return u, errs.E(errs.Conflict, "a user named %q exists", in.Username)
 	}
@@ -150,7 +157,8 @@ func (s *Service) insertUser(ctx context.Context, tx *db.Tx, in NewUser, hash st
 	}
 	s.trail.Record(ctx, tx, audit.Entry{Action: "user.create", ObjectType: "user", ObjectID: strconv.FormatInt(u.ID, 10),
 		Changes: []audit.Change{{Field: "username", New: u.Username}, {Field: "displayName", New: u.DisplayName},
-			{Field: "email", New: u.Email}, {Field: "admin", New: u.Admin}, {Field: "password", New: "(set)"}}})
+			{Field: "email", New: u.Email}, {Field: "admin", New: u.Admin}, {Field: "managerId", New: u.ManagerID},
+			{Field: "password", New: "(set)"}}})
 	return u, s.events.Emit(ctx, tx, outbox.Event{Type: "user.created", Subject: "user/" + strconv.FormatInt(u.ID, 10),
 		Data: map[string]any{"id": u.ID, "username": u.Username}})
 }
@@ -299,6 +307,9 @@ type UserUpdate struct {
 	Email       *string
 	Admin       *bool
 	Disabled    *bool
+	// ManagerID names the user's manager; 0 removes it. The manager must be
+	// another active account that the user does not manage, directly or not.
+	ManagerID *int64
 }
 
 // UpdateUser changes a user if version is still current.
@@ -331,10 +342,16 @@ func (s *Service) UpdateUser(ctx context.Context, id, version int64, in UserUpda
 		if in.Disabled != nil {
 			u.Disabled = *in.Disabled
 		}
+		if in.ManagerID != nil && *in.ManagerID != old.ManagerID {
+			if err := checkManager(ctx, tx, id, *in.ManagerID); err != nil {
+				return err
+			}
+			u.ManagerID = *in.ManagerID
+		}
 		now := s.now()
 		u, err = scanUser(tx.QueryRowContext(ctx, `UPDATE users SET display_name = ?, email = ?, is_admin = ?, disabled = ?,
-			updated_at = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING `+userCols,
-			u.DisplayName, u.Email, u.Admin, u.Disabled, now, id, version))
+			manager_id = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING `+userCols,
+			u.DisplayName, u.Email, u.Admin, u.Disabled, nullID(u.ManagerID), now, id, version))
 		if db.IsNoRows(err) {
 			return errs.E(errs.PreconditionFailed, "user %d changed concurrently", id)
 		}
@@ -347,12 +364,55 @@ func (s *Service) UpdateUser(ctx context.Context, id, version int64, in UserUpda
 			}
 		}
 		s.trail.Record(ctx, tx, audit.Entry{Action: "user.update", ObjectType: "user", ObjectID: strconv.FormatInt(id, 10),
-			Changes: audit.Diff([]string{"displayName", "email", "admin", "disabled"},
-				map[string]any{"displayName": old.DisplayName, "email": old.Email, "admin": old.Admin, "disabled": old.Disabled},
-				map[string]any{"displayName": u.DisplayName, "email": u.Email, "admin": u.Admin, "disabled": u.Disabled})})
+			Changes: audit.Diff([]string{"displayName", "email", "admin", "disabled", "managerId"},
+				map[string]any{"displayName": old.DisplayName, "email": old.Email, "admin": old.Admin, "disabled": old.Disabled,
+					"managerId": old.ManagerID},
+				map[string]any{"displayName": u.DisplayName, "email": u.Email, "admin": u.Admin, "disabled": u.Disabled,
+					"managerId": u.ManagerID})})
 		return s.events.Emit(ctx, tx, outbox.Event{Type: "user.updated", Subject: "user/" + strconv.FormatInt(id, 10), Data: map[string]any{"id": id}})
 	})
 	return u, err
+}
+
+// checkManager refuses a manager for user (0 for an account not yet created)
+// that is not another active account, or that user already manages, directly
+// or through others: the chain of managers never loops. 0 (no manager) passes.
+func checkManager(ctx context.Context, tx *db.Tx, user, manager int64) error {
+	const field = "body.managerId"
+	switch {
+	case manager == 0:
+		return nil
+	case manager < 0:
+		return errs.Field(field, "not a user id", manager)
+	case manager == user:
+		return errs.Field(field, "a user cannot be their own manager", manager)
+	}
+	var disabled bool
+	err := tx.QueryRowContext(ctx, `SELECT disabled FROM users WHERE id = ?`, manager).Scan(&disabled)
+	switch {
+	case db.IsNoRows(err):
+		return errs.Field(field, "no such user", manager)
+	case err != nil:
+		return fmt.Errorf("check manager %d: %w", manager, err)
+	case disabled:
+		return errs.Field(field, "the account is disabled", manager)
+	}
+	if user == 0 {
+		return nil
+	}
+	// Walk up from the new manager; meeting the user means the user manages them.
+	var n int
+	if err := tx.QueryRowContext(ctx, `WITH RECURSIVE chain(id) AS (
+			SELECT CAST(? AS BIGINT)
+			UNION
+			SELECT u.manager_id FROM users u JOIN chain c ON u.id = c.id WHERE u.manager_id IS NOT NULL)
+		SELECT COUNT(*) FROM chain WHERE id = ?`, manager, user).Scan(&n); err != nil {
+		return fmt.Errorf("check the chain of managers: %w", err)
+	}
+	if n > 0 {
+		return errs.Field(field, "the user manages this person, directly or through others: managers cannot form a loop", manager)
+	}
+	return nil
 }
 
 // DisableUser disables an account and ends all its sessions and tokens.
@@ -374,4 +434,12 @@ func (s *Service) revokeAllTx(ctx context.Context, tx *db.Tx, userID, now int64)
 		return fmt.Errorf("revoke tokens: %w", err)
 	}
 	return nil
+}
+
+// nullID stores 0 as NULL.
+func nullID(v int64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
 }

@@ -355,11 +355,12 @@ func (s *Service) UserRoles(ctx context.Context, userID int64) ([]int64, error) 
 // UserList describes how users are listed.
 var UserList = listing.Spec{
 	Columns: map[string]listing.Column{
-		"id":       {SQL: "id", Sortable: true, Kind: "int"},
-		"username": {SQL: "username", Sortable: true, Kind: "text"},
-		"email":    {SQL: "email", Kind: "text"},
+		"id":        {SQL: "id", Sortable: true, Kind: "int"},
+		"username":  {SQL: "username", Sortable: true, Kind: "text"},
+		"email":     {SQL: "email", Kind: "text"},
+		"managerId": {SQL: "manager_id", Kind: "int"},
 	},
-	Fields:      []string{"id", "username", "displayName", "email", "admin", "disabled", "mustChangePassword", "lockedUntil", "lastLoginAt", "createdAt", "updatedAt", "version"},
+	Fields:      []string{"id", "username", "displayName", "email", "admin", "disabled", "mustChangePassword", "managerId", "lockedUntil", "lastLoginAt", "createdAt", "updatedAt", "version"},
 	DefaultSort: "username",
 	IDColumn:    "id",
 }

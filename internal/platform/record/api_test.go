@@ -402,7 +402,7 @@ func TestAPIDocument(t *testing.T) {
 			}
 		}
 	}
-	if n != 26 {
+	if n != 30 {
 		t.Errorf("%d operations", n)
 	}
 	up := doc.Paths["/api/v1/records/{number}/attachments"]["post"]

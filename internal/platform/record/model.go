@@ -127,6 +127,12 @@ type Type struct {
 	UpdateControl framework.ControlKind `json:"updateControl,omitempty" enum:"establish,monitor,evaluate"`
 	// Visible, when set, decides who may see a record; nil lets every signed-in user see it.
 	Visible Visibility `json:"-"`
+	// VisibleWhere, given with Visible, says the same in SQL: a condition on
+	// "records r" (that table and alias only) that keeps the records of the
+	// type p may see, with its arguments, or "" when p sees them all. The
+	// kernel's lists and searches add it, so that their pages and counts
+	// never hold a hidden record and need no query per record.
+	VisibleWhere func(ctx context.Context, p *auth.Principal) (cond string, args []any, err error) `json:"-"`
 	// Editable, when set, may refuse any change to a record's fields (Update,
 	// Amend) in its current state: an approved document changes only through a
 	// new version, say. It is asked inside the transaction, on the locked record.

@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
+	"steward/internal/platform/auth"
 	"steward/internal/platform/db"
 	"steward/internal/platform/errs"
 	"steward/internal/platform/listing"
@@ -170,14 +172,21 @@ func (s *Service) Search(ctx context.Context, f Filter, p listing.Params) (page 
 	if f.Open != nil {
 		lf = append(lf, listing.Filter{Field: "closed", Value: !*f.Open})
 	}
+	vis, visArgs, err := s.visibleWhere(ctx, f.Type)
+	if err != nil {
+		return page, 0, err
+	}
+	if vis != "" {
+		lf = append(lf, listing.Filter{Where: vis, Args: visArgs})
+	}
 	q, err := List.Build(p, lf)
 	if err != nil {
 		return page, 0, err
 	}
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM records`+q.Where, q.Args...).Scan(&total); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM records r`+q.Where, q.Args...).Scan(&total); err != nil {
 		return page, 0, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+recordCols+` FROM records`+q.Where+q.Page, append(q.Args, q.PageArgs...)...)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+recordCols+` FROM records r`+q.Where+q.Page, append(q.Args, q.PageArgs...)...)
 	if err != nil {
 		return page, 0, err
 	}
@@ -262,6 +271,14 @@ func (s *Service) searchText(ctx context.Context, f Filter, p listing.Params) (p
 	if f.Open != nil {
 		add("r.closed = ?", !*f.Open)
 	}
+	vis, visArgs, err := s.visibleWhere(ctx, f.Type)
+	if err != nil {
+		return page, 0, err
+	}
+	if vis != "" {
+		where += " AND " + vis
+		args = append(args, visArgs...)
+	}
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM records r`+m.Join+where, args...).Scan(&total); err != nil {
 		return page, 0, err
 	}
@@ -282,6 +299,36 @@ func (s *Service) searchText(ctx context.Context, f Filter, p listing.Params) (p
 	}
 	page.Items = s.visibleOnly(ctx, items)
 	return page, total, nil
+}
+
+// visibleWhere joins the VisibleWhere conditions of the registered types (of
+// typeName alone when given) into one condition on "records r": a record of
+// such a type is kept only when its type's condition holds.
+func (s *Service) visibleWhere(ctx context.Context, typeName string) (string, []any, error) {
+	s.mu.RLock()
+	types := make([]*Type, 0, len(s.types))
+	for _, t := range s.types {
+		if t.VisibleWhere != nil && (typeName == "" || t.Name == typeName) {
+			types = append(types, t)
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(types, func(a, b *Type) int { return strings.Compare(a.Name, b.Name) })
+	p := auth.PrincipalFrom(ctx)
+	var conds []string
+	var args []any
+	for _, t := range types {
+		cond, a, err := t.VisibleWhere(ctx, p)
+		if err != nil {
+			return "", nil, fmt.Errorf("visibility of %s: %w", t.Name, err)
+		}
+		if cond == "" {
+			continue
+		}
+		conds = append(conds, "(r.type <> ? OR "+cond+")")
+		args = append(append(args, t.Name), a...)
+	}
+	return strings.Join(conds, " AND "), args, nil
 }
 
 func scanRecords(rows interface {
