@@ -57,6 +57,8 @@ go test -run='^$' -fuzz='^FuzzDecodeRequest$' -fuzztime=15s ./internal/app/
 go test -run='^$' -fuzz='^FuzzParseCSV$' -fuzztime=10s ./internal/transition/cmdb/reconcile/
 go test -run='^$' -fuzz='^FuzzParseJSON$' -fuzztime=10s ./internal/transition/cmdb/reconcile/
 go test -run='^$' -fuzz='^FuzzParseCSV$' -fuzztime=10s ./internal/transition/asset/
+go test -run='^$' -fuzz='^FuzzParse$' -fuzztime=10s ./internal/operation/incident/servicenow/
+go test -run='^$' -fuzz='^FuzzParseMessage$' -fuzztime=10s ./internal/platform/mail/
 
 # ---- browser tests ----
 step "browser tests (Chromium)"

@@ -38,6 +38,8 @@ Usage:
   steward audit verify                     check the audit trail's hash chain
   steward backup FILE                      write a consistent copy of the database while it serves
   steward gen --scale N [--seed S]         generate a realistic organisation of N incidents' size into a fresh database
+  steward import incidents --format servicenow [--as USER] FILE.csv
+                                           import a ServiceNow incident export (again: no duplicates)
   steward demo                             load a demo organisation with three months of history into a fresh database
 
 Every command takes the storage flags --data-dir and --database-url; run
@@ -92,6 +94,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return backupCmd(ctx, rest, stdout, stderr)
 	case "gen":
 		return genCmd(ctx, rest, stdout, stderr)
+	case "import":
+		return importCmd(ctx, rest, stdout, stderr)
 	case "demo":
 		return demoCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":

@@ -20,11 +20,15 @@ import (
 
 	"steward/internal/framework"
 	"steward/internal/improvement/controls"
+	"steward/internal/operation/incident"
+	"steward/internal/operation/problem"
+	"steward/internal/operation/request"
 	"steward/internal/platform/audit"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/clock"
 	"steward/internal/platform/db"
 	"steward/internal/platform/jobs"
+	"steward/internal/platform/mail"
 	"steward/internal/platform/outbox"
 	"steward/internal/platform/raci"
 	"steward/internal/platform/record"
@@ -49,12 +53,17 @@ type App struct {
 	Registry *prometheus.Registry
 	Jobs     *jobs.Runner
 	Webhooks *outbox.Webhooks
+	Mail     *mail.Mailer
 	Model    *framework.Model
 	RACI     *raci.Service
 	Records  *record.Service
 	Controls *controls.Service
 	CMDB     *cmdb.Service
 	Assets   *asset.Service
+	// Service Operations (internal/app/operations.go).
+	Incidents *incident.Service
+	Requests  *request.Service
+	Problems  *problem.Service
 
 	secretKey []byte
 	handler   http.Handler
@@ -131,6 +140,7 @@ func (a *App) wire(c clock.Clock) {
 			p, err := a.Settings.Presentation(ctx)
 			return p.BannerText, err
 		}})
+	a.wireOperations(c)
 }
 
 // WithClock returns an App sharing a's database and configuration whose

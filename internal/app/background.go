@@ -24,7 +24,20 @@ func (a *App) buildBackground() error {
 	a.Webhooks = outbox.NewWebhooks(a.DB, a.Trail, a.Clock, key, &http.Client{Timeout: 10 * time.Second}, a.Log)
 	a.Webhooks.SetSource(a.Config.BaseURL)
 	a.Webhooks.Register(a.Jobs)
-	a.Outbox.SetNotify(a.Webhooks.Notify)
+	if err := a.buildMail(); err != nil {
+		return err
+	}
+	a.Mail.Register(a.Jobs)
+	a.Outbox.SetNotify(func() {
+		a.Webhooks.Notify()
+		a.Mail.Notify()
+	})
+	// Incidents resolved and neither confirmed nor rejected close after the
+	// configured days (IM6); the run is idempotent, once per slot across nodes.
+	a.Jobs.Every("incident.autoclose", 5*time.Minute, func(ctx context.Context) error {
+		_, err := a.Incidents.AutoClose(ctx)
+		return err
+	})
 	return nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"steward/internal/platform/mail"
 )
 
 // Config is the server's configuration, from flags and STEWARD_* environment variables.
@@ -28,6 +30,23 @@ type Config struct {
 	SecretKey        string
 	NodeID           string
 	ShutdownTimeout  time.Duration
+	// SMTP and IMAP configure e-mail in and out (internal/platform/mail); both
+	// are off until their host is set.
+	SMTP SMTPConfig
+	IMAP IMAPConfig
+}
+
+// SMTPConfig is the relay notifications go out through.
+type SMTPConfig struct {
+	Host, TLS, Username, Password, From, FromName string
+	Port                                          int
+}
+
+// IMAPConfig is the mailbox polled for replies and new incidents.
+type IMAPConfig struct {
+	Host, TLS, Username, Password, Mailbox, Processed string
+	Port                                              int
+	PollInterval                                      time.Duration
 }
 
 // BindFlags declares the configuration flags on fs, each defaulting to its
@@ -67,6 +86,31 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	str(&c.SecretKey, "secret-key", "", "base64 32-byte key that encrypts stored secrets; every node of a PostgreSQL site needs the same one (default: DATA_DIR/secret.key)")
 	str(&c.NodeID, "node-id", "", "name of this node in job leases (default host-pid)")
 	dur(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long graceful shutdown waits for requests and jobs")
+	str(&c.SMTP.Host, "smtp-host", "", "SMTP relay for e-mail notifications; empty sends none")
+	num(&c.SMTP.Port, "smtp-port", 0, "SMTP port (default 587 with starttls, 465 with tls, 25 with none)")
+	str(&c.SMTP.TLS, "smtp-tls", "starttls", "SMTP transport security: starttls, tls or none")
+	str(&c.SMTP.Username, "smtp-username", "", "SMTP user name, if the relay asks for one")
+	str(&c.SMTP.Password, "smtp-password", "", "SMTP password")
+	str(&c.SMTP.From, "smtp-from", "", "the From address of notifications, such as servicedesk@example.mil")
+	str(&c.SMTP.FromName, "smtp-from-name", "Steward", "the From name of notifications")
+	str(&c.IMAP.Host, "imap-host", "", "IMAP server of the monitored mailbox; empty polls none")
+	num(&c.IMAP.Port, "imap-port", 0, "IMAP port (default 993 with tls, 143 otherwise)")
+	str(&c.IMAP.TLS, "imap-tls", "tls", "IMAP transport security: tls, starttls or none")
+	str(&c.IMAP.Username, "imap-username", "", "IMAP user name")
+	str(&c.IMAP.Password, "imap-password", "", "IMAP password")
+	str(&c.IMAP.Mailbox, "imap-mailbox", "INBOX", "the mailbox polled")
+	str(&c.IMAP.Processed, "imap-processed-mailbox", "", "where handled messages are moved; empty leaves them, flagged seen")
+	dur(&c.IMAP.PollInterval, "imap-poll-interval", time.Minute, "how often the mailbox is polled")
+}
+
+// mailConfig is the e-mail configuration the mail package takes.
+func (c *Config) mailConfig() mail.Config {
+	return mail.Config{BaseURL: c.BaseURL,
+		SMTP: mail.SMTPConfig{Enabled: c.SMTP.Host != "", Host: c.SMTP.Host, Port: c.SMTP.Port, TLS: mail.TLSMode(c.SMTP.TLS),
+			Username: c.SMTP.Username, Password: c.SMTP.Password, From: c.SMTP.From, FromName: c.SMTP.FromName},
+		IMAP: mail.IMAPConfig{Enabled: c.IMAP.Host != "", Host: c.IMAP.Host, Port: c.IMAP.Port, TLS: mail.TLSMode(c.IMAP.TLS),
+			Username: c.IMAP.Username, Password: c.IMAP.Password, Mailbox: c.IMAP.Mailbox, ProcessedMailbox: c.IMAP.Processed,
+			PollInterval: c.IMAP.PollInterval}}
 }
 
 // Normalize fills derived defaults after parsing.

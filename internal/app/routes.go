@@ -11,6 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"steward/internal/improvement/controls"
+	"steward/internal/operation/incident"
+	"steward/internal/operation/problem"
+	"steward/internal/operation/request"
 	"steward/internal/platform/api"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/httpx"
@@ -68,6 +71,9 @@ func (a *App) Handler(ctx context.Context) (http.Handler, error) {
 	controls.RegisterAPI(japi, a.Controls)
 	cmdb.RegisterAPI(japi, a.CMDB)
 	asset.RegisterAPI(japi, a.Assets)
+	incident.RegisterAPI(japi, a.Incidents)
+	request.RegisterAPI(japi, a.Requests)
+	problem.RegisterAPI(japi, a.Problems)
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{Registry: a.Registry}))

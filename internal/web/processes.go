@@ -88,8 +88,15 @@ func (s *site) processItems(ctx context.Context, domainCode string) ([]processIt
 
 // processHome is the page where a process's own work is done, when Steward has one.
 func (s *site) processHome(code string) string {
-	if code == "CfM" && s.CMDB != nil {
+	switch {
+	case code == "CfM" && s.CMDB != nil:
 		return "/cmdb"
+	case code == "IM" && s.Incidents != nil:
+		return "/desk?type=incident"
+	case code == "RF" && s.Requests != nil:
+		return "/desk?type=service_request"
+	case code == "PM":
+		return "/desk?type=problem"
 	}
 	return ""
 }

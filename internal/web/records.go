@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"steward/internal/framework"
+	"steward/internal/operation/incident"
+	"steward/internal/operation/request"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/errs"
 	"steward/internal/platform/httpx"
@@ -41,13 +43,28 @@ type recordData struct {
 	// SeesInternal is set when the user may read internal notes; step comments
 	// and consultation answers are internal.
 	SeesInternal bool
+	// Incident is the incident's own panel, when the record is an incident.
+	Incident *incidentPanel
+	// Request is the service request's form, approvals and stages, when the record is one.
+	Request *request.Request
+	// Around is the affected service and the CIs one relation around it, with the CMDB.
+	Around *neighbourhood
+	// Portal is the requester's view of the record in the self-service portal, when it has one.
+	Portal string
 }
 
 // actionView is one workflow action of a record with the guard's verdict.
 type actionView struct {
 	record.Action
 	Index int
+	// Fields are the inputs the action takes beyond its comment (an incident's resolution, say).
+	Fields []actionField
+	// Open shows the action's fields at once: the last try of the action failed.
+	Open bool
 }
+
+// OK reports whether the user may take the action now.
+func (a actionView) OK() bool { return a.Decision.Allowed && a.WaitingStep == 0 }
 
 // waitingStep is a step of the record that waits for consultation or approval.
 type waitingStep struct {
@@ -114,6 +131,14 @@ func (s *site) recordPage(w http.ResponseWriter, r *http.Request, p *auth.Princi
 
 func (s *site) renderRecord(w http.ResponseWriter, r *http.Request, p *auth.Principal, status int, number string,
 	actionForm, noteForm *form, stepErr *itemError) error {
+	return s.renderRecordWith(w, r, p, status, number, actionForm, noteForm, stepErr, newForm())
+}
+
+// renderRecordWith writes the record page with its forms as given: the
+// action's comment and fields, the journal entry, a step decision's error and
+// a major incident's update, communication or review.
+func (s *site) renderRecordWith(w http.ResponseWriter, r *http.Request, p *auth.Principal, status int, number string,
+	actionForm, noteForm *form, stepErr *itemError, majorForm *form) error {
 	ctx := r.Context()
 	rec, err := s.Records.Get(ctx, number)
 	if err != nil {
@@ -150,8 +175,10 @@ func (s *site) renderRecord(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	if err != nil {
 		return err
 	}
+	choices := &fieldChoices{}
+	failed := actionForm.Value("action")
 	for i, a := range actions {
-		d.Actions = append(d.Actions, actionView{Action: a, Index: i})
+		d.Actions = append(d.Actions, actionView{Action: a, Index: i, Open: failed == a.Action})
 		d.AnyAllowed = d.AnyAllowed || (a.Decision.Allowed && a.WaitingStep == 0)
 		if a.WaitingStep != 0 {
 			ws, err := s.waitingStep(ctx, p, &rec, t, a, names)
@@ -173,7 +200,25 @@ func (s *site) renderRecord(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	if d.Attachments, err = s.Records.Attachments(ctx, rec.Number); err != nil {
 		return err
 	}
-	s.render(w, r, status, "record", &view{Title: rec.Number + " " + rec.Title, Section: "", User: p, Data: d})
+	if err := s.recordExtras(ctx, p, d, majorForm); err != nil {
+		return err
+	}
+	var inc *incident.Incident
+	if d.Incident != nil {
+		inc = &d.Incident.Inc // the closure review's categories default to the incident's own
+	}
+	for i := range d.Actions {
+		if d.Actions[i].OK() {
+			if d.Actions[i].Fields, err = s.actionFields(ctx, &rec, inc, d.Actions[i].Action.Action, actionForm, choices); err != nil {
+				return err
+			}
+		}
+	}
+	if rec.RequesterID == p.UserID && (rec.Type == incident.Type && s.Incidents != nil || rec.Type == request.RequestType && s.Requests != nil) {
+		d.Portal = "/portal/records/" + rec.Number
+	}
+	s.render(w, r, status, "record", &view{Title: rec.Number + " " + rec.Title, Section: "", User: p, Data: d,
+		Flash: deskFlashes[r.URL.Query().Get("m")]})
 	return nil
 }
 
@@ -216,14 +261,24 @@ func (s *site) performAction(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		return err
 	}
 	number := record.NormalizeNumber(r.PathValue("number"))
+	action := r.PathValue("action")
 	f := newForm()
-	f.Values["comment"] = r.PostFormValue("comment")
+	f.Values["comment"], f.Values["action"] = r.PostFormValue("comment"), action
 	version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
 	if version <= 0 {
 		f.Error = "The form lacks the record's version. The page now shows the record as it is; try again."
 		return s.renderRecord(w, r, p, http.StatusUnprocessableEntity, number, f, newForm(), nil)
 	}
-	res, err := s.Records.Perform(r.Context(), number, r.PathValue("action"), record.PerformInput{Version: version, Comment: f.Values["comment"]})
+	rec, err := s.Records.Get(r.Context(), number)
+	if err != nil {
+		return err
+	}
+	outcome, handled, err := s.performWithFields(r, &rec, action, version, f)
+	if !handled {
+		var res record.Result
+		res, err = s.Records.Perform(r.Context(), number, action, record.PerformInput{Version: version, Comment: f.Values["comment"]})
+		outcome = res.Outcome
+	}
 	if err != nil {
 		e, ok := errs.As(err)
 		if !ok || e.Kind == errs.NotFound {
@@ -233,13 +288,22 @@ func (s *site) performAction(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		if e.Kind == errs.PreconditionFailed {
 			f.Error = "Someone else changed " + number + " since you opened it, so nothing was done. The page now shows the record as it is: check it, then try again."
 		}
+		req, opt := s.fieldsOf(&rec, action)
 		for _, fe := range e.Fields {
+			name := fe.Location[strings.LastIndexByte(fe.Location, '.')+1:]
+			if slices.Contains(req, name) || slices.Contains(opt, name) {
+				f.Set(action+"-"+name, actionFieldMessage(name, fe.Message))
+				continue
+			}
 			f.Set("comment", sentence(fe.Message))
+		}
+		if len(f.Errors) > 0 && f.Error == sentence(e.Message) && e.Kind == errs.Invalid {
+			f.Error = ""
 		}
 		return s.renderRecord(w, r, p, httpx.Status(e.Kind), number, f, newForm(), nil)
 	}
 	m := "action-applied"
-	switch res.Outcome {
+	switch outcome {
 	case record.OutcomeAwaitingConsultation:
 		m = "action-consulting"
 	case record.OutcomeAwaitingApproval:

@@ -4,10 +4,13 @@
 // matrices, role assignments and printable process guides, who does what, the
 // generic work-record page with its guarded actions, the approvals queue, the
 // configuration management pages (CIs, their impact graph, services and
-// unauthorised changes) and the API reference.
+// unauthorised changes), the service desk workspace (queues, saved filters,
+// bulk changes, the new-incident form, the global search and keyboard
+// shortcuts), the self-service portal and the API reference.
 //
 // Pages are html/template files embedded in the binary and work without
-// JavaScript. The server's Content-Security-Policy forbids inline scripts and
+// JavaScript; static/desk.js, loaded with <script defer>, only adds keyboard
+// shortcuts. The server's Content-Security-Policy forbids inline scripts and
 // styles, so every style lives in static/steward.css, and the banner colours,
 // which come from the settings, are served as the small stylesheet /banner.css.
 package web
@@ -21,6 +24,8 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"steward/internal/framework"
+	"steward/internal/operation/incident"
+	"steward/internal/operation/request"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/raci"
 	"steward/internal/platform/record"
@@ -56,6 +61,13 @@ type Deps struct {
 	Records *record.Service
 	// CMDB is configuration management; without it the /cmdb pages are absent.
 	CMDB *cmdb.Service
+	// Incidents is incident management: the desk's incident queues, the
+	// new-incident form, the incident panels of the record page and the
+	// portal's "report an issue". Without it the desk lists records through the kernel.
+	Incidents *incident.Service
+	// Requests is request fulfilment and its catalog: the portal's catalog and
+	// "my requests", and the request panels of the record page.
+	Requests *request.Service
 }
 
 // site holds the parsed templates and serves every page.
@@ -86,7 +98,7 @@ func Register(mux *http.ServeMux, d Deps) error {
 	if err := s.loadStatic(); err != nil {
 		return err
 	}
-	s.cssURLs = append(s.cssURLs, "/static/graph.css?v="+s.staticTag, "/static/cmdb.css?v="+s.staticTag)
+	s.cssURLs = append(s.cssURLs, "/static/graph.css?v="+s.staticTag, "/static/cmdb.css?v="+s.staticTag, "/static/desk.css?v="+s.staticTag)
 
 	// The route table of the web UI.
 	mux.HandleFunc("GET /static/", s.static)
@@ -126,6 +138,25 @@ func Register(mux *http.ServeMux, d Deps) error {
 	mux.Handle("POST /consultations/{id}/answer", s.signedIn(s.closeConsultation(true)))
 	mux.Handle("POST /consultations/{id}/waive", s.signedIn(s.closeConsultation(false)))
 	mux.Handle("GET /api/docs", s.signedIn(s.apiDocs))
+	mux.Handle("GET /search", s.signedIn(s.search))
+	mux.Handle("GET /desk", s.signedIn(s.desk))
+	mux.Handle("POST /desk/filters", s.signedIn(s.saveDeskFilter))
+	mux.Handle("POST /desk/filters/{id}/delete", s.signedIn(s.deleteDeskFilter))
+	mux.Handle("POST /desk/bulk", s.signedIn(s.deskBulk))
+	mux.Handle("GET /desk/incidents/new", s.signedIn(s.newIncidentForm))
+	mux.Handle("POST /desk/incidents/new", s.signedIn(s.logIncident))
+	mux.Handle("POST /records/{number}/major/updates", s.signedIn(s.majorUpdate))
+	mux.Handle("POST /records/{number}/major/communications", s.signedIn(s.majorCommunication))
+	mux.Handle("POST /records/{number}/major/review", s.signedIn(s.majorReview))
+	mux.Handle("GET /portal", s.signedIn(s.portal))
+	mux.Handle("GET /portal/report", s.signedIn(s.reportForm))
+	mux.Handle("POST /portal/report", s.signedIn(s.report))
+	mux.Handle("GET /portal/catalog", s.signedIn(s.portalCatalog))
+	mux.Handle("GET /portal/catalog/{id}", s.signedIn(s.portalItem))
+	mux.Handle("POST /portal/catalog/{id}", s.signedIn(s.portalSubmit))
+	mux.Handle("GET /portal/records/{number}", s.signedIn(s.portalRecordPage))
+	mux.Handle("POST /portal/records/{number}/comments", s.signedIn(s.portalComment))
+	mux.Handle("POST /portal/records/{number}/actions/{action}", s.signedIn(s.portalStep))
 	if s.CMDB != nil {
 		mux.Handle("GET /cmdb", s.signedIn(s.cmdbList))
 		mux.Handle("GET /cmdb/cis/{id}", s.signedIn(s.cmdbCI))

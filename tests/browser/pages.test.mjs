@@ -143,6 +143,13 @@ describe('pages', () => {
         assert.match(text, /records: Configuration remediation/);
         assert.match(text, /records: Asset, Asset remediation/);
         assert.equal(await page.getByRole('link', { name: 'Open Configuration Management' }).getAttribute('href'), '/cmdb');
+      } else if (p === '/operations') {
+        // Incident, request and problem management run in Steward; events and access not yet.
+        assert.match(text, /Only the processes marked with records below have records and workflows of their own in Steward yet/);
+        assert.match(text, /records: Incident/);
+        assert.match(text, /records: [^\n]*Service request/);
+        assert.match(text, /records: [^\n]*Problem/);
+        assert.equal(await page.getByRole('link', { name: 'Open Incident Management' }).getAttribute('href'), '/desk?type=incident');
       } else {
         assert.match(text, new RegExp(`No process of ${name} has records or workflows of its own in Steward yet`));
       }

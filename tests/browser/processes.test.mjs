@@ -34,7 +34,8 @@ describe('processes', () => {
     await go(page, page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Service Operations' }));
     assert.equal(pathOf(page), '/operations');
     const main = page.locator('main');
-    assert.match(await main.innerText(), /No process of Service Operations has records or workflows of its own in Steward yet/);
+    assert.match(await main.innerText(), /Only the processes marked with records below have records and workflows of their own in Steward yet/);
+    assert.match(await page.locator('.process-list .proc', { hasText: 'Event Management' }).innerText(), /no records or workflows in Steward yet/);
     for (const code of ['AcM', 'EM', 'IM', 'PM', 'RF']) {
       assert.equal(await page.locator(`.process-list a[href="/processes/${code}"]`).count(), 1, `${code} is listed`);
     }

@@ -65,6 +65,35 @@ func TestDialect(t *testing.T) {
 				t.Fatal("rolled-back row is visible")
 			}
 		})
+		t.Run("end hooks run after a rollback and a commit, with the writer free", func(t *testing.T) {
+			boom := errors.New("boom")
+			for _, fail := range []bool{true, false} {
+				wrote := false
+				err := d.InTx(ctx, func(tx *db.Tx) error {
+					tx.OnEnd(func() {
+						// A write of its own: it would wait forever for SQLite's one writer
+						// connection if the transaction still held it.
+						wrote = d.InTx(ctx, func(tx *db.Tx) error {
+							_, err := tx.ExecContext(ctx, `INSERT INTO counters (name, value) VALUES (?, 1)
+								ON CONFLICT (name) DO UPDATE SET value = counters.value + 1`, "ended")
+							return err
+						}) == nil
+					})
+					if fail {
+						return boom
+					}
+					return nil
+				})
+				if fail != errors.Is(err, boom) || !wrote {
+					t.Fatalf("fail %v: err = %v, end hook wrote = %v", fail, err, wrote)
+				}
+			}
+			var n int
+			d.QueryRowContext(ctx, `SELECT value FROM counters WHERE name = 'ended'`).Scan(&n)
+			if n != 2 {
+				t.Fatalf("end hooks wrote %d times, want 2", n)
+			}
+		})
 		t.Run("before-commit hooks run once per key, after-commit after", func(t *testing.T) {
 			var order []string
 			err := d.InTx(ctx, func(tx *db.Tx) error {

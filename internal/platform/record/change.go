@@ -54,6 +54,14 @@ func refusal(verb, number, activity string, d raci.Decision) error {
 // record not yet created has no number). A refusal is audited (in a
 // transaction of its own, so never call it inside one) and Forbidden.
 func (s *Service) authorize(ctx context.Context, p *auth.Principal, process string, r *Record, activity, verb string) (raci.Decision, error) {
+	return s.authorizeIn(ctx, nil, p, process, r, activity, verb)
+}
+
+// authorizeIn is authorize for a caller inside tx (nil: none): the refusal's
+// audit entry, a write of its own that must survive the rollback the refusal
+// causes, is written once tx is over, so that it never waits for the write
+// connection tx holds.
+func (s *Service) authorizeIn(ctx context.Context, tx *db.Tx, p *auth.Principal, process string, r *Record, activity, verb string) (raci.Decision, error) {
 	d, err := s.guard.Decide(ctx, p, process, activity, scope(r))
 	if err != nil {
 		return d, fmt.Errorf("decide on %s: %w", activity, err)
@@ -66,8 +74,14 @@ func (s *Service) authorize(ctx context.Context, p *auth.Principal, process stri
 		target, object = "a "+r.Type+" of process "+process, r.Type+"/"+process
 	}
 	refused := refusal(verb, target, activity, d)
-	_ = s.trail.Append(ctx, s.db, audit.Entry{Action: "record.denied", ObjectType: "record", ObjectID: object,
-		Changes: []audit.Change{{Field: "action", New: verb}, {Field: "activity", New: activity}, {Field: "reason", New: refused.Error()}}})
+	entry := audit.Entry{Action: "record.denied", ObjectType: "record", ObjectID: object,
+		Changes: []audit.Change{{Field: "action", New: verb}, {Field: "activity", New: activity}, {Field: "reason", New: refused.Error()}}}
+	if tx != nil {
+		actx := context.WithoutCancel(ctx)
+		tx.OnEnd(func() { _ = s.trail.Append(actx, s.db, entry) })
+		return d, refused
+	}
+	_ = s.trail.Append(ctx, s.db, entry)
 	return d, refused
 }
 

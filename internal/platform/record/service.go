@@ -373,7 +373,7 @@ var auditedFields = []string{"title", "description", "state", "priority", "teamI
 func (s *Service) Create(ctx context.Context, typeName string, in NewRecord) (out Record, err error) {
 	defer errs.Wrap(&err, "create %s", typeName)
 	ctx = raci.WithRequestCache(ctx)
-	pc, err := s.prepareCreate(ctx, typeName, in)
+	pc, err := s.prepareCreate(ctx, nil, typeName, in)
 	if err != nil {
 		return out, err
 	}
@@ -391,7 +391,7 @@ func (s *Service) Create(ctx context.Context, typeName string, in NewRecord) (ou
 func (s *Service) CreateIn(ctx context.Context, tx *db.Tx, typeName string, in NewRecord) (out Record, err error) {
 	defer errs.Wrap(&err, "create %s", typeName)
 	ctx = raci.WithRequestCache(ctx)
-	pc, err := s.prepareCreate(ctx, typeName, in)
+	pc, err := s.prepareCreate(ctx, tx, typeName, in)
 	if err != nil {
 		return out, err
 	}
@@ -406,8 +406,9 @@ type pendingCreate struct {
 	override bool
 }
 
-// prepareCreate validates a new record and asks the guard, before any write.
-func (s *Service) prepareCreate(ctx context.Context, typeName string, in NewRecord) (pc pendingCreate, err error) {
+// prepareCreate validates a new record and asks the guard, before any write
+// (of tx, when the caller holds one).
+func (s *Service) prepareCreate(ctx context.Context, tx *db.Tx, typeName string, in NewRecord) (pc pendingCreate, err error) {
 	t, err := s.typ(typeName)
 	if err != nil {
 		return pc, err
@@ -433,7 +434,7 @@ func (s *Service) prepareCreate(ctx context.Context, typeName string, in NewReco
 		if err != nil {
 			return pc, err
 		}
-		d, err := s.authorize(ctx, p, process, &r, activity, "create")
+		d, err := s.authorizeIn(ctx, tx, p, process, &r, activity, "create")
 		if err != nil {
 			return pc, err
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"steward/internal/platform/auth"
 	"steward/internal/platform/db"
@@ -556,6 +557,46 @@ func TestCreateInAndLinkInCommitTogether(t *testing.T) {
 		}
 		if links, _ := e.svc.Links(ctx, first.Number); len(links) != 1 {
 			t.Fatalf("the link of a rolled-back transaction is there: %+v", links)
+		}
+	})
+}
+
+// TestCreateInRefusalDoesNotWaitForItself checks that a refusal met inside a
+// caller's transaction is audited after that transaction, not inside a
+// second one waiting for the same write connection (which would never come
+// on SQLite).
+func TestCreateInRefusalDoesNotWaitForItself(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
+		e := newEnv(t, d)
+		guarded := ticketType()
+		guarded.Name, guarded.Prefix, guarded.CreateActivity = "guarded", "GRD", "IM2"
+		if err := e.svc.Register(guarded); err != nil {
+			t.Fatal(err)
+		}
+		_, ctx := e.user("nobody", false)
+		done := make(chan error, 1)
+		go func() {
+			done <- d.InTx(ctx, func(tx *db.Tx) error {
+				_, err := e.svc.CreateIn(ctx, tx, "guarded", record.NewRecord{Title: "x"})
+				return err
+			})
+		}()
+		select {
+		case err := <-done:
+			if !errs.Is(err, errs.Forbidden) {
+				t.Fatalf("create without a role: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("CreateIn's refusal waited for its own transaction")
+		}
+		var n int
+		if err := d.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM audit_log WHERE action = 'record.denied'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Fatalf("%d denials audited, want 1", n)
 		}
 	})
 }
