@@ -183,7 +183,7 @@ func reorder(args []string) []string {
 
 func isBoolFlag(a string) bool {
 	switch strings.TrimLeft(a, "-") {
-	case "admin", "must-change":
+	case "admin", "must-change", "json":
 		return true
 	}
 	return false

@@ -25,6 +25,9 @@ import (
 	"time"
 
 	"steward/internal/improvement/controls"
+	"steward/internal/operation/incident"
+	"steward/internal/operation/problem"
+	"steward/internal/operation/request"
 	"steward/internal/platform/audit"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/clock"
@@ -67,6 +70,7 @@ var demoParts = []demoPart{
 	{"process roles", (*demo).scheduleProcessRoles},
 	{"process controls: documents, findings and evaluations", (*demo).scheduleControls},
 	{"the CMDB: data centres, platforms, applications and services", (*demo).scheduleCMDB},
+	{"service operations: incidents, requests and problems", (*demo).scheduleOperations},
 }
 
 // demoEvent is one thing that happens in the story: who does what, and when.
@@ -92,6 +96,10 @@ type demo struct {
 	records  *record.Service
 	controls *controls.Service
 	cmdb     *cmdb.Service
+	// Service Operations: incident, request and problem management (demo_ops.go).
+	incidents *incident.Service
+	requests  *request.Service
+	problems  *problem.Service
 
 	events []demoEvent
 	// err is the first scheduling mistake: an event outside the story or out of order.
@@ -142,6 +150,7 @@ func newDemo(ctx context.Context, a *App, end time.Time) *demo {
 	d := &demo{app: a, clock: c, end: end, users: map[string]auth.User{}, teams: map[string]auth.Team{},
 		base: audit.WithMeta(ctx, audit.Meta{RequestID: DemoRequestID})}
 	d.auth, d.raci, d.records, d.controls, d.cmdb = w.Auth, w.RACI, w.Records, w.Controls, w.CMDB
+	d.incidents, d.requests, d.problems = w.Incidents, w.Requests, w.Problems
 	return d
 }
 
@@ -267,9 +276,22 @@ func (d *demo) report(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("demo: count role assignments: %w", err)
 	}
+	ops, err := d.countOps(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: count the service operations records: %w", err)
+	}
+	wait := "wait"
+	if ops.waiting == 1 {
+		wait = "waits"
+	}
 	fmt.Fprintf(out, "\nLoaded %s: %d people in %d teams, %d process-role assignments;\n"+
-		"%d process documents, %d findings and %d evaluations; %d steps wait for approval.\n\n",
-		DemoOrganisation, len(d.users), len(d.teams), len(assigned), docs, findings, evals, waiting)
+		"%d process documents, %d findings and %d evaluations; %d steps wait for approval;\n"+
+		"%d incidents (%d not closed, %d of them unassigned; %s), %s with %s,\n"+
+		"%d service requests (%d %s for approval).\n\n",
+		DemoOrganisation, len(d.users), len(d.teams), len(assigned), docs, findings, evals, waiting,
+		ops.incidents, ops.open, ops.unassigned, counted(ops.major, "major incident", "major incidents"),
+		counted(ops.problems, "problem", "problems"), counted(ops.knownErrors, "published known error", "published known errors"),
+		ops.requests, ops.waiting, wait)
 	fmt.Fprintf(out, "Demo accounts (shown only now, and listed in README.md). Every password: %s\n"+
 		"They need not change it at first sign-in: this data is for demonstration only.\n\n", DemoPassword)
 	tw := tabwriter.NewWriter(out, 2, 8, 2, ' ', 0)

@@ -19,6 +19,9 @@ import (
 
 	"steward/internal/app"
 	"steward/internal/improvement/controls"
+	"steward/internal/operation/incident"
+	pm "steward/internal/operation/problem"
+	"steward/internal/operation/request"
 	"steward/internal/platform/audit"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/db"
@@ -62,6 +65,7 @@ func TestDemo(t *testing.T) {
 		t.Run("audit", func(t *testing.T) { checkDemoAudit(t, a, start, end) })
 		t.Run("records", func(t *testing.T) { checkDemoRecords(t, a, asAdmin, start, end) })
 		t.Run("cmdb", func(t *testing.T) { checkDemoCMDB(t, a, asAdmin) })
+		t.Run("operations", func(t *testing.T) { checkDemoOps(t, a, asAdmin, out.String(), end) })
 		t.Run("second load refused", func(t *testing.T) {
 			var again bytes.Buffer
 			err := app.LoadDemo(ctx, a, &again)
@@ -410,5 +414,216 @@ func checkDemoCMDB(t *testing.T, a *app.App, ctx context.Context) {
 	}
 	if resolved != 1 {
 		t.Errorf("%d resolved unauthorised changes, want 1", resolved)
+	}
+}
+
+// as is a context acting as the named demo person.
+func as(t *testing.T, a *app.App, username string) context.Context {
+	t.Helper()
+	u, err := a.Auth.UserByName(context.Background(), username)
+	if err != nil {
+		t.Fatalf("demo person %s: %v", username, err)
+	}
+	return auth.WithPrincipal(context.Background(), &auth.Principal{UserID: u.ID, Username: u.Username})
+}
+
+// checkDemoOps: the Service Operations story left what it tells, as each
+// person reads it: incidents closed by their callers and by the timer, one
+// rejected once, one handed to the NOC and escalated; a major incident with
+// its children, updates, communications and review; a security incident only
+// Information Assurance and its caller see; a problem from five recurring
+// incidents with its analysis and a published known error that the desk is
+// offered; catalog requests in every state; and an open queue for the desk.
+func checkDemoOps(t *testing.T, a *app.App, ctx context.Context, out string, end time.Time) {
+	for _, want := range []string{"32 incidents (", "1 major incident", "1 problem with 1 published known error", "1 waits for approval"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+	page, total, err := a.Incidents.Queue(ctx, incident.QueueFilter{}, listing.Params{Limit: 200})
+	if err != nil || total < 30 {
+		t.Fatalf("incidents: %d, %v", total, err)
+	}
+	byTitle := map[string]incident.Incident{}
+	states := map[string]int{}
+	for _, inc := range page.Items {
+		byTitle[inc.Title] = inc
+		states[inc.State]++
+	}
+	get := func(title string) incident.Incident {
+		t.Helper()
+		inc, ok := byTitle[title]
+		if !ok {
+			t.Fatalf("no incident %q", title)
+		}
+		return inc
+	}
+	if states[incident.StateClosed] < 20 || states[incident.StateCancelled] != 1 || states[incident.StateReclassified] != 1 {
+		t.Errorf("incident states %v", states)
+	}
+
+	// Closed by the caller, by the timer, after a rejection.
+	system := 0
+	for _, inc := range page.Items {
+		if inc.State != incident.StateClosed {
+			continue
+		}
+		j, err := a.Records.Journal(ctx, inc.Number, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last := j[len(j)-1]; last.AuthorName == "system" && strings.Contains(last.Body, "Close (IM6)") {
+			system++
+			if inc.ClosedBy != 0 || inc.Resolution == nil || inc.Resolution.ResolvedAt.After(inc.ClosedAt.Add(-72*time.Hour)) {
+				t.Errorf("%s closed by the timer %v after its resolution %+v", inc.Number, inc.ClosedAt, inc.Resolution)
+			}
+		}
+	}
+	if system < 3 {
+		t.Errorf("%d incidents closed by the auto-close timer, want several", system)
+	}
+	plotter := get("Operations-room plotter prints nothing")
+	if plotter.State != incident.StateClosed || plotter.Rejections != 1 || plotter.Resolution == nil || plotter.Resolution.Code != "permanent" ||
+		plotter.ClosedBy != plotter.RequesterID {
+		t.Errorf("the rejected resolution: %+v", plotter)
+	}
+	if vpn := get("Cannot connect to the build server from home"); !vpn.CategoryChanged || vpn.Category != "network" || vpn.LoggedCategory != "software" {
+		t.Errorf("the recategorised incident: %s/%s logged as %s, changed %v", vpn.Category, vpn.Subcategory, vpn.LoggedCategory, vpn.CategoryChanged)
+	}
+
+	// Handed to the NOC and escalated.
+	slow := get("Logistics Portal very slow from San Diego")
+	tr, err := a.Incidents.Tracking(ctx, slow.Number)
+	if err != nil || slow.TeamName != "Network Operations" || slow.EscalationLevel != 1 || tr.Reassignments != 1 || len(tr.History) != 2 ||
+		tr.History[0].TeamName != "Service Desk" || !tr.History[1].Reassignment {
+		t.Errorf("the NOC incident: team %s, level %d, tracking %+v, %v", slow.TeamName, slow.EscalationLevel, tr, err)
+	}
+
+	// The major incident.
+	major := get("Fleet Logistics Portal down: database connections refused")
+	marcus, _ := a.Auth.UserByName(context.Background(), "marcus.bell")
+	if major.Path != incident.PathMajor || major.Priority != 1 || major.State != incident.StateClosed || major.Major == nil ||
+		major.Major.ManagerID != marcus.ID || major.ServiceName != "Fleet Logistics" || !major.CategoryChanged || major.Category != "hardware" {
+		t.Errorf("the major incident: %+v", major)
+	}
+	md, err := a.Incidents.MajorDetail(ctx, major.Number)
+	if err != nil || len(md.Children) != 2 || len(md.Updates) < 3 || len(md.Communications) < 3 || md.Review == nil || !md.Reviewed {
+		t.Fatalf("the major incident's detail: %+v, %v", md, err)
+	}
+	for _, n := range md.Children {
+		c, err := a.Incidents.Incident(ctx, n)
+		if err != nil || c.State != incident.StateClosed || c.Resolution == nil ||
+			!strings.Contains(c.Resolution.Notes, "Resolved with major incident "+major.Number) {
+			t.Errorf("child %s: %+v, %v", n, c, err)
+		}
+	}
+
+	// The security incident: Information Assurance and the caller see it, the desk does not.
+	sec := get("Malicious macro attachment opened")
+	if sec.Path != incident.PathSecurity || sec.TeamName != "Information Assurance" || sec.State != incident.StateClosed {
+		t.Errorf("the security incident: %+v", sec)
+	}
+	for who, sees := range map[string]bool{"linda.park": true, "daniel.foster": true, "rachel.kim": true, "marcus.bell": false, "priya.natarajan": false} {
+		_, err := a.Incidents.Incident(as(t, a, who), sec.Number)
+		if (err == nil) != sees {
+			t.Errorf("%s reads the security incident: %v, want seen %v", who, err, sees)
+		}
+	}
+
+	// The problem, its analysis and known error, offered to the desk on the open incident.
+	probs, _, err := a.Problems.List(ctx, pm.ListFilter{}, listing.Params{Limit: 10})
+	if err != nil || len(probs.Items) != 1 {
+		t.Fatalf("problems: %+v, %v", probs.Items, err)
+	}
+	prb, err := a.Problems.Problem(ctx, probs.Items[0].Number)
+	if err != nil || prb.State != pm.AwaitingChange || prb.Origin != pm.OriginIncidents || len(prb.Incidents) != 6 ||
+		len(prb.RCAs) != 1 || prb.RCAs[0].Method != pm.FiveWhys || prb.RootCause == "" || prb.Workaround == "" ||
+		prb.RFC != "RFC-2026-0117" || prb.CIName != "idm01" || len(prb.KnownErrors) != 1 || prb.KnownErrors[0].State != pm.Published {
+		t.Fatalf("the problem: %+v, %v", prb, err)
+	}
+	six := get("Changed my password, the Logistics Portal still wants the old one")
+	offered, err := a.Incidents.KnownErrors(as(t, a, "priya.natarajan"), six.Number)
+	if err != nil || len(offered) == 0 || offered[0].Number != prb.KnownErrors[0].Number || six.State != incident.StateResolved ||
+		six.Resolution == nil || six.Resolution.Code != "known_error" {
+		t.Errorf("the known error offered on %s (%s): %+v, %v", six.Number, six.State, offered, err)
+	}
+	trends, err := a.Incidents.Trends(ctx, incident.TrendQuery{By: "ci", From: end.AddDate(0, 0, -60), To: end})
+	if err != nil || len(trends) == 0 || trends[0].Label != "idm01" || trends[0].Count != 6 {
+		t.Errorf("incident trends by CI: %+v, %v", trends, err)
+	}
+
+	// The desk's queue at the end.
+	desk := as(t, a, "priya.natarajan")
+	deskTeam, _, _ := a.Auth.ListTeams(context.Background(), listing.Params{Limit: 20}, nil)
+	var deskID int64
+	for _, tm := range deskTeam.Items {
+		if tm.Name == "Service Desk" {
+			deskID = tm.ID
+		}
+	}
+	open := true
+	queue, _, err := a.Incidents.Queue(desk, incident.QueueFilter{TeamID: deskID, Open: &open}, listing.Params{Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prios, qstates := map[int]bool{}, map[string]int{}
+	for _, inc := range queue.Items {
+		prios[inc.Priority] = true
+		qstates[inc.State]++
+	}
+	if len(queue.Items) < 6 || len(prios) < 3 || qstates[incident.StateOnHold] != 1 || qstates[incident.StateNew] < 2 ||
+		qstates[incident.StateInProgress] < 2 || qstates[incident.StateResolved] < 1 {
+		t.Errorf("the desk's open queue: %d incidents, priorities %v, states %v", len(queue.Items), prios, qstates)
+	}
+	unassigned, _, err := a.Incidents.Queue(desk, incident.QueueFilter{Unassigned: true, Open: &open}, listing.Params{Limit: 50})
+	if err != nil || len(unassigned.Items) < 2 {
+		t.Errorf("unassigned open incidents: %d, %v", len(unassigned.Items), err)
+	}
+
+	// The catalog requests.
+	reqs, _, err := a.Requests.Requests(ctx, request.Filter{}, listing.Params{Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rstates := map[string][]string{}
+	for _, r := range reqs.Items {
+		rstates[r.State] = append(rstates[r.State], r.Number)
+	}
+	if len(rstates[request.Closed]) != 3 || len(rstates[request.Rejected]) != 1 || len(rstates[request.AwaitingApproval]) != 1 ||
+		len(rstates[request.AwaitingAcceptance]) != 1 || len(rstates[request.Submitted]) != 1 {
+		t.Fatalf("request states: %v", rstates)
+	}
+	rejected, err := a.Requests.Request(ctx, rstates[request.Rejected][0])
+	if err != nil || rejected.RejectionReason == "" || rejected.Approvals[0].State != request.ApprovalRejected {
+		t.Errorf("the rejected request: %+v, %v", rejected, err)
+	}
+	var laptop request.Request
+	for _, n := range rstates[request.Closed] {
+		r, err := a.Requests.Request(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.CatalogItemName == "New laptop" {
+			laptop = r
+		}
+	}
+	laura, _ := a.Auth.UserByName(context.Background(), "laura.simmons")
+	robert, _ := a.Auth.UserByName(context.Background(), "robert.haines")
+	if laura.ManagerID != robert.ID || len(laptop.Approvals) != 2 || laptop.Approvals[0].Kind != request.ManagerApproval ||
+		laptop.Approvals[0].State != request.ApprovalApproved || laptop.Approvals[0].Approvals[0].DecidedBy != robert.ID ||
+		laptop.Approvals[1].Kind != request.GroupApproval || laptop.Approvals[1].State != request.ApprovalApproved ||
+		len(laptop.Stages) != 2 || len(laptop.Stages[0].Tasks) != 2 || laptop.Stages[1].State != request.StageDone {
+		t.Errorf("the laptop request: %+v", laptop)
+	}
+	for _, st := range laptop.Stages {
+		for _, tk := range st.Tasks {
+			if tk.State != request.TaskDone || tk.AssigneeID == 0 {
+				t.Errorf("laptop task %s: %s, assignee %d", tk.Number, tk.State, tk.AssigneeID)
+			}
+		}
+	}
+	pending, err := a.Requests.PendingApprovals(as(t, a, "rachel.kim"))
+	if err != nil || len(pending) != 1 || pending[0].Request != rstates[request.AwaitingApproval][0] {
+		t.Errorf("rachel.kim's pending approvals: %+v, %v", pending, err)
 	}
 }

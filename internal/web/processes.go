@@ -38,11 +38,14 @@ type recordKinds struct {
 	AnyProcess []string
 	// Labels maps every type name to its label.
 	Labels map[string]string
+	// Names maps a process code to the names of the types it governs, and ""
+	// to those of the types whose records name their process.
+	Names map[string][]string
 }
 
 // recordKinds reads the registered record types.
 func (s *site) recordKinds(ctx context.Context) (recordKinds, error) {
-	k := recordKinds{Own: map[string][]string{}, Labels: map[string]string{}}
+	k := recordKinds{Own: map[string][]string{}, Labels: map[string]string{}, Names: map[string][]string{}}
 	types, err := s.Records.Types(ctx)
 	if err != nil {
 		return k, err
@@ -55,8 +58,10 @@ func (s *site) recordKinds(ctx context.Context) (recordKinds, error) {
 		k.Labels[t.Name] = label
 		if t.ProcessPerRecord {
 			k.AnyProcess = append(k.AnyProcess, label)
+			k.Names[""] = append(k.Names[""], t.Name)
 		} else {
 			k.Own[t.Process] = append(k.Own[t.Process], label)
+			k.Names[t.Process] = append(k.Names[t.Process], t.Name)
 		}
 	}
 	return k, nil
@@ -179,6 +184,8 @@ type processData struct {
 	Records []recordRow
 	// MoreRecords is set when there are more records than shown.
 	MoreRecords bool
+	// Home is the page where the process's own work is done (the desk, the CMDB), or "".
+	Home string
 	// Letters are the definitions of R, A, C and I.
 	Letters []framework.RACIDefinition
 }
@@ -198,7 +205,7 @@ func (s *site) lookupProcess(r *http.Request) (*framework.Process, error) {
 // activity for p. Role resolution is cached for the request, so the verdicts
 // cost no query after the first.
 func (s *site) processData(ctx context.Context, p *auth.Principal, proc *framework.Process, decide bool) (*processData, error) {
-	d := &processData{Process: proc, Letters: s.Model.RACITemplate().Definitions}
+	d := &processData{Process: proc, Letters: s.Model.RACITemplate().Definitions, Home: s.processHome(proc.Code)}
 	d.Domain, _ = domainByCode(proc.Domain)
 	if proc.Parent != "" {
 		d.Parent = s.Model.Process(proc.Parent)
@@ -267,20 +274,28 @@ func (s *site) processData(ctx context.Context, p *auth.Principal, proc *framewo
 	}
 	d.RecordTypes, d.ControlTypes = kinds.Own[proc.Code], kinds.AnyProcess
 	if decide && (len(d.RecordTypes) > 0 || len(d.ControlTypes) > 0) {
-		page, _, err := s.Records.Search(ctx, record.Filter{Process: proc.Code}, listing.Params{Limit: processRecords})
-		if err != nil {
-			return nil, err
+		// The latest records of each type, so that a busy type (incidents) does
+		// not crowd the process's control records off the page.
+		var rows []record.Record
+		for _, name := range append(slices.Clone(kinds.Names[proc.Code]), kinds.Names[""]...) {
+			page, _, err := s.Records.Search(ctx, record.Filter{Process: proc.Code, Type: name},
+				listing.Params{Limit: processRecordsPerType, Sort: "-updatedAt"})
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, page.Items...)
+			d.MoreRecords = d.MoreRecords || page.NextCursor != ""
 		}
-		for _, rec := range page.Items {
+		slices.SortStableFunc(rows, func(a, b record.Record) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
+		for _, rec := range rows {
 			d.Records = append(d.Records, s.recordRow(rec, kinds.Labels))
 		}
-		d.MoreRecords = page.NextCursor != ""
 	}
 	return d, nil
 }
 
-// processRecords is how many of its latest records a process page lists.
-const processRecords = 20
+// processRecordsPerType is how many of its latest records of each type a process page lists.
+const processRecordsPerType = 10
 
 // recordRow is a record in a list.
 type recordRow struct {

@@ -203,6 +203,10 @@ func pathFor(s IncidentSettings, current, category string, priority int, child b
 	return PathNormal
 }
 
+// UncategorisedChannels are the channels an incident may arrive on without a
+// category: nobody at the desk has read it yet.
+var UncategorisedChannels = []string{"email", "event"}
+
 // validateNew checks the fields of an incident to log that need no database.
 // It normalizes the keys and the channel.
 func validateNew(in *NewIncident) error {
@@ -211,7 +215,8 @@ func validateNew(in *NewIncident) error {
 	in.Channel = strings.TrimSpace(in.Channel)
 	f.text("body.title", in.Title, 200, true)
 	f.text("body.description", in.Description, 32000, false)
-	validateKeys(&f, "body.category", "body.subcategory", in.Category, in.Subcategory, true)
+	// Mail and events arrive uncategorised; the desk categorises them at triage (IM3).
+	validateKeys(&f, "body.category", "body.subcategory", in.Category, in.Subcategory, !slices.Contains(UncategorisedChannels, in.Channel))
 	if in.Channel != "" && !slices.Contains(Channels, in.Channel) {
 		f.add("body.channel", "one of "+strings.Join(Channels, ", "), in.Channel)
 	}

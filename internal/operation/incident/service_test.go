@@ -171,6 +171,11 @@ func TestBadInput(t *testing.T) {
 		if _, err := e.svc.Create(e.c, incident.NewIncident{Title: "x", Category: "hardware", Impact: 3, Urgency: 3, Channel: "phone"}); kind(err) != errs.Forbidden {
 			t.Fatalf("caller logs by phone: %v", err)
 		}
+		// Mail arrives uncategorised; the desk categorises it at triage.
+		mailed, err := e.svc.Create(e.c, incident.NewIncident{Title: "Screen flickers", Impact: 3, Urgency: 2, Channel: "email"})
+		if err != nil || mailed.Category != "" || mailed.Channel != "email" {
+			t.Fatalf("an uncategorised e-mail incident: %+v, %v", mailed, err)
+		}
 		inc, err := e.svc.Create(e.an, incident.NewIncident{Title: "Phone call", Category: "hardware", Impact: 3, Urgency: 2,
 			CallerID: e.caller.ID, TeamID: e.team, AssigneeID: e.analyst.ID})
 		if err != nil || inc.Channel != "desk" || inc.Priority != 4 || inc.TeamName != "Service desk" || inc.AssigneeName != "analyst" {

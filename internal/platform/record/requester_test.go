@@ -70,6 +70,21 @@ func TestRequesterSteps(t *testing.T) {
 		if err != nil || res.Outcome != record.OutcomeApplied || res.Record.State != "closed" || !res.Record.Closed {
 			t.Fatalf("the caller's confirmation: %+v, %v", res, err)
 		}
+		// The caller reads back the comment they gave with their step; the journal's work notes stay hidden.
+		j, err := e.svc.Journal(callerCtx, r.Number, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, entry := range j {
+			found = found || entry.Body == "works now"
+			if entry.Internal() {
+				t.Fatalf("the caller reads an internal entry: %+v", entry)
+			}
+		}
+		if !found {
+			t.Fatalf("the caller's own comment is not in their journal: %+v", j)
+		}
 		// A closed (not terminal) state may be left by a declared step.
 		if res, err = e.svc.Perform(callerCtx, r.Number, "reopen", record.PerformInput{}); err != nil || res.Record.Closed {
 			t.Fatalf("reopen: %+v, %v", res, err)

@@ -285,7 +285,8 @@ func (s *Service) Perform(ctx context.Context, number, action string, in Perform
 	} else if d, err = s.authorize(ctx, p, process, &r, tr.Activity, action); err != nil {
 		return res, err
 	}
-	if asRequester(tr, &r, p, d) {
+	byRequester := asRequester(tr, &r, p, d)
+	if byRequester {
 		d = requesterDecision(d, r.Number, tr)
 	} else if g, err = s.gate(ctx, process, tr); err != nil {
 		return res, err
@@ -305,7 +306,13 @@ func (s *Service) Perform(ctx context.Context, number, action string, in Perform
 		}
 		now := s.now()
 		if strings.TrimSpace(in.Comment) != "" {
-			if _, err := addJournal(ctx, tx, cur.ID, WorkNote, in.Comment, p.UserID, p.Username, now); err != nil {
+			// A requester's step (one they take without a role) keeps its words as a
+			// comment they read back; anyone else's are a work note.
+			kind := WorkNote
+			if byRequester {
+				kind = Comment
+			}
+			if _, err := addJournal(ctx, tx, cur.ID, kind, in.Comment, p.UserID, p.Username, now); err != nil {
 				return err
 			}
 		}
