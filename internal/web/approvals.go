@@ -9,6 +9,7 @@ import (
 	"steward/internal/platform/errs"
 	"steward/internal/platform/httpx"
 	"steward/internal/platform/listing"
+	"steward/internal/operation/request"
 	"steward/internal/platform/record"
 )
 
@@ -19,6 +20,9 @@ const queueLimit = 100
 type approvalsData struct {
 	Approvals     []queuedStep
 	Consultations []queuedConsultation
+	// Requests are the service-request approvals of catalog items that wait for
+	// the user or their team (request fulfilment, RF2), when it is wired.
+	Requests []request.PendingRequestApproval
 	// More is set when a list was cut at queueLimit.
 	More bool
 	// Error is the error of the last decision, with what was typed.
@@ -58,6 +62,11 @@ func (s *site) renderApprovals(w http.ResponseWriter, r *http.Request, p *auth.P
 		return err
 	}
 	d.More = steps.NextCursor != "" || cs.NextCursor != ""
+	if s.Requests != nil {
+		if d.Requests, err = s.Requests.PendingApprovals(ctx); err != nil {
+			return err
+		}
+	}
 	names := s.newUserNames(ctx)
 	titles := map[string]string{}
 	title := func(number string) string {
@@ -142,6 +151,35 @@ func (s *site) decideStep(approve bool) userHandler {
 			}
 		}
 		return s.afterDecision(w, r, p, err, &itemError{Kind: "step", ID: id, Text: reason}, m)
+	}
+}
+
+// decideRequestApproval serves POST /approvals/requests/{number}/{id}/approve
+// and /reject: a catalog item's approval level (RF2). A rejection needs its
+// reason, which the requester reads.
+func (s *site) decideRequestApproval(approve bool) userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+		id, ok := pathID(r)
+		if !ok || s.Requests == nil {
+			return errs.E(errs.NotFound, "no such approval")
+		}
+		if err := parseForm(w, r); err != nil {
+			return err
+		}
+		number, reason := r.PathValue("number"), r.PostFormValue("reason")
+		var err error
+		m := "step-approved"
+		if approve {
+			_, err = s.Requests.Approve(r.Context(), number, id, reason)
+		} else {
+			m = "step-rejected"
+			if strings.TrimSpace(reason) == "" {
+				err = errs.E(errs.Invalid, "give the reason for the rejection: the requester reads it")
+			} else {
+				_, err = s.Requests.Reject(r.Context(), number, id, reason)
+			}
+		}
+		return s.afterDecision(w, r, p, err, &itemError{Kind: "request", ID: id, Text: reason}, m)
 	}
 }
 

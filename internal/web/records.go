@@ -86,7 +86,7 @@ type consultView struct {
 
 // itemError is the error of a form about one step or consultation, with what was typed.
 type itemError struct {
-	// Kind is "step" or "consultation".
+	// Kind is "step", "request" (a service request's catalog approval) or "consultation".
 	Kind    string
 	ID      int64
 	Message string

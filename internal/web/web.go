@@ -135,6 +135,8 @@ func Register(mux *http.ServeMux, d Deps) error {
 	mux.Handle("GET /approvals", s.signedIn(s.approvals))
 	mux.Handle("POST /approvals/{id}/approve", s.signedIn(s.decideStep(true)))
 	mux.Handle("POST /approvals/{id}/reject", s.signedIn(s.decideStep(false)))
+	mux.Handle("POST /approvals/requests/{number}/{id}/approve", s.signedIn(s.decideRequestApproval(true)))
+	mux.Handle("POST /approvals/requests/{number}/{id}/reject", s.signedIn(s.decideRequestApproval(false)))
 	mux.Handle("POST /consultations/{id}/answer", s.signedIn(s.closeConsultation(true)))
 	mux.Handle("POST /consultations/{id}/waive", s.signedIn(s.closeConsultation(false)))
 	mux.Handle("GET /api/docs", s.signedIn(s.apiDocs))
