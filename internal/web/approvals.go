@@ -5,11 +5,11 @@ import (
 	"regexp"
 	"strings"
 
+	"steward/internal/operation/request"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/errs"
 	"steward/internal/platform/httpx"
 	"steward/internal/platform/listing"
-	"steward/internal/operation/request"
 	"steward/internal/platform/record"
 )
 
