@@ -23,6 +23,7 @@ func (a *App) registerPages(mux *http.ServeMux, api huma.API) error {
 		Records:   a.Records,
 		CMDB:      a.CMDB,
 		Incidents: a.Incidents,
+		Problems:  a.Problems,
 		Requests:  a.Requests,
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"steward/internal/framework"
 	"steward/internal/operation/incident"
+	"steward/internal/operation/problem"
 	"steward/internal/operation/request"
 	"steward/internal/platform/audit"
 	"steward/internal/platform/auth"
@@ -35,6 +36,7 @@ type opsSite struct {
 	cmdb      *cmdb.Service
 	incidents *incident.Service
 	requests  *request.Service
+	problems  *problem.Service
 
 	root, ana, carol, dave auth.User
 	rootCtx, anaCtx        context.Context
@@ -73,17 +75,21 @@ func newOpsSite(t *testing.T, d *db.DB) *opsSite {
 	if err != nil {
 		t.Fatal(err)
 	}
+	prb, err := problem.New(problem.Deps{DB: d, Records: recs, Trail: trail, Events: events, Clock: c})
+	if err != nil {
+		t.Fatal(err)
+	}
 	st := settings.NewStore(d, trail, c, time.Second)
 	mux := http.NewServeMux()
 	api := humago.New(mux, huma.DefaultConfig("Test API", "1.2.3"))
 	log := slog.New(slog.DiscardHandler)
 	if err := Register(mux, Deps{Auth: as, Settings: st, Log: log, Version: "test", API: api, RACI: rs, Records: recs, CMDB: cm,
-		Incidents: inc, Requests: req}); err != nil {
+		Incidents: inc, Requests: req, Problems: prb}); err != nil {
 		t.Fatal(err)
 	}
 	h := httpx.Chain(mux, httpx.RequestMeta(), auth.Authenticate(as, log, nil), raci.RequestCache)
 	s := &opsSite{testSite: &testSite{t: t, handler: h, auth: as, settings: st, raci: rs, records: recs}, db: d, cmdb: cm,
-		incidents: inc, requests: req}
+		incidents: inc, requests: req, problems: prb}
 	s.root = s.addUser("root", true)
 	s.ana, s.carol, s.dave = s.addUser("ana", false), s.addUser("carol", false), s.addUser("dave", false)
 	s.rootCtx = auth.WithPrincipal(ctx, &auth.Principal{UserID: s.root.ID, Username: "root", Admin: true})

@@ -25,6 +25,7 @@ import (
 
 	"steward/internal/framework"
 	"steward/internal/operation/incident"
+	"steward/internal/operation/problem"
 	"steward/internal/operation/request"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/raci"
@@ -68,6 +69,9 @@ type Deps struct {
 	// Requests is request fulfilment and its catalog: the portal's catalog and
 	// "my requests", and the request panels of the record page.
 	Requests *request.Service
+	// Problems is problem management: the trends page raises problems from
+	// recurring incidents. Without it the trends page only shows them.
+	Problems *problem.Service
 }
 
 // site holds the parsed templates and serves every page.
@@ -142,6 +146,8 @@ func Register(mux *http.ServeMux, d Deps) error {
 	mux.Handle("GET /api/docs", s.signedIn(s.apiDocs))
 	mux.Handle("GET /search", s.signedIn(s.search))
 	mux.Handle("GET /desk", s.signedIn(s.desk))
+	mux.Handle("GET /desk/trends", s.signedIn(s.trends))
+	mux.Handle("POST /desk/trends/problem", s.signedIn(s.raiseProblem))
 	mux.Handle("POST /desk/filters", s.signedIn(s.saveDeskFilter))
 	mux.Handle("POST /desk/filters/{id}/delete", s.signedIn(s.deleteDeskFilter))
 	mux.Handle("POST /desk/bulk", s.signedIn(s.deskBulk))
