@@ -1,124 +1,29 @@
 package request_test
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"steward/internal/operation/request"
-	"steward/internal/platform/auth"
 	"steward/internal/platform/db"
 	"steward/internal/platform/db/dbtest"
 	"steward/internal/platform/httpx"
-	"steward/internal/platform/raci"
+	"steward/internal/platform/httpx/apitest"
 	"steward/internal/platform/record"
 )
 
-// api is the record and request API over an env, behind the middleware the application uses.
-type api struct {
-	e       *env
-	handler http.Handler
+// newAPI serves the record and request APIs over e as the application serves them.
+func newAPI(e *env) *apitest.API {
+	return apitest.New(e.t, e.auth, func(a *httpx.API) {
+		record.RegisterAPI(a, e.recs)
+		request.RegisterAPI(a, e.svc)
+	})
 }
 
-func newAPI(e *env) *api {
-	httpx.InstallErrorSanitizer()
-	cfg := huma.DefaultConfig("Request API test", "1")
-	cfg.OpenAPIPath, cfg.DocsPath, cfg.SchemasPath, cfg.CreateHooks = "/api/v1/openapi", "", "", nil
-	cfg.RejectUnknownQueryParameters = true
-	mux := http.NewServeMux()
-	hapi := humago.New(mux, cfg)
-	hapi.UseMiddleware(auth.APIGuard(hapi, e.auth))
-	log := slog.New(slog.DiscardHandler)
-	japi := &httpx.API{API: hapi, Log: log}
-	record.RegisterAPI(japi, e.recs)
-	request.RegisterAPI(japi, e.svc)
-	return &api{e: e, handler: httpx.Chain(mux, httpx.RequestMeta(), httpx.CheckJSONBody(1<<20),
-		auth.Authenticate(e.auth, log, nil), raci.RequestCache, httpx.APIErrorsAsProblems)}
-}
-
-func (a *api) token(u auth.User) string {
-	a.e.t.Helper()
-	secret, _, err := a.e.auth.CreateToken(context.Background(), u.ID, "test", time.Hour)
-	if err != nil {
-		a.e.t.Fatal(err)
-	}
-	return secret
-}
-
-type reply struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (r reply) want(t testing.TB, status int) reply {
-	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
-	}
-	return r
-}
-
-func (r reply) decode(t testing.TB, v any) reply {
-	t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
-		t.Fatalf("decode %s: %v", r.body, err)
-	}
-	return r
-}
-
-func (a *api) do(method, path, token string, body any, headers ...string) reply {
-	a.e.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		j, err := json.Marshal(body)
-		if err != nil {
-			a.e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	w := httptest.NewRecorder()
-	a.handler.ServeHTTP(w, req)
-	return reply{status: w.Code, header: w.Header(), body: w.Body.Bytes()}
-}
-
-type problem struct {
-	Status int
-	Detail string
-	Errors []struct {
-		Location, Message string
-	}
-}
-
-func (p problem) names(loc string) bool {
-	for _, e := range p.Errors {
-		if e.Location == loc {
-			return true
-		}
-	}
-	return false
-}
+// problem is a problem+json body.
+type problem = apitest.Problem
 
 // itemJSON is the laptop item as a client sends it.
 func (e *env) itemJSON() map[string]any {
@@ -145,75 +50,75 @@ func TestAPIScenario(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, d)
 		a := newAPI(e)
-		mgr, agent, ria, max, gil, ana, ben, str := a.token(e.manager), a.token(e.agent), a.token(e.ria), a.token(e.max), a.token(e.gil),
-			a.token(e.ana), a.token(e.ben), a.token(e.stranger)
+		mgr, agent, ria, max, gil, ana, ben, str := a.Token(e.manager), a.Token(e.agent), a.Token(e.ria), a.Token(e.max), a.Token(e.gil),
+			a.Token(e.ana), a.Token(e.ben), a.Token(e.stranger)
 
 		// The catalog: RF1, with every problem named.
 		var p problem
-		a.do("POST", "/api/v1/catalog/items", str, e.itemJSON()).want(t, http.StatusForbidden).decode(t, &p)
+		a.Do("POST", "/api/v1/catalog/items", str, e.itemJSON()).Want(t, http.StatusForbidden).Decode(t, &p)
 		if !strings.Contains(p.Detail, "RF1") {
 			t.Fatalf("403 does not name RF1: %+v", p)
 		}
 		bad := e.itemJSON()
 		bad["variables"] = append(bad["variables"].([]map[string]any)[:2], map[string]any{"name": "colour", "type": "choice"})
-		a.do("POST", "/api/v1/catalog/items", mgr, bad).want(t, http.StatusUnprocessableEntity).decode(t, &p)
-		if !p.names("body.variables[2].choices") {
+		a.Do("POST", "/api/v1/catalog/items", mgr, bad).Want(t, http.StatusUnprocessableEntity).Decode(t, &p)
+		if !p.Names("body.variables[2].choices") {
 			t.Fatalf("a choice without choices: %+v", p)
 		}
 		bad = e.itemJSON()
 		bad["serviceId"] = e.laptop
-		a.do("POST", "/api/v1/catalog/items", mgr, bad).want(t, http.StatusUnprocessableEntity).decode(t, &p)
-		if !p.names("body.serviceId") {
+		a.Do("POST", "/api/v1/catalog/items", mgr, bad).Want(t, http.StatusUnprocessableEntity).Decode(t, &p)
+		if !p.Names("body.serviceId") {
 			t.Fatalf("not a service: %+v", p)
 		}
 		var item request.CatalogItem
-		r := a.do("POST", "/api/v1/catalog/items", mgr, e.itemJSON()).want(t, http.StatusCreated).decode(t, &item)
+		r := a.Do("POST", "/api/v1/catalog/items", mgr, e.itemJSON()).Want(t, http.StatusCreated).Decode(t, &item)
 		itemPath := "/api/v1/catalog/items/" + strconv.FormatInt(item.ID, 10)
-		if r.header.Get("ETag") != `"1"` || r.header.Get("Location") != itemPath || !item.Active || len(item.Tasks) != 3 {
-			t.Fatalf("created item: %v %+v", r.header, item)
+		if r.Header.Get("ETag") != `"1"` || r.Header.Get("Location") != itemPath || !item.Active || len(item.Tasks) != 3 {
+			t.Fatalf("created item: %v %+v", r.Header, item)
 		}
-		a.do("PATCH", itemPath, mgr, map[string]any{"description": "Imaged and enrolled."}).want(t, http.StatusPreconditionRequired)
-		a.do("PATCH", itemPath, mgr, map[string]any{"description": "Imaged and enrolled."}, "If-Match", `"1"`).want(t, http.StatusOK)
-		a.do("PATCH", itemPath, mgr, map[string]any{"name": "x"}, "If-Match", `"1"`).want(t, http.StatusPreconditionFailed)
+		a.Do("PATCH", itemPath, mgr, map[string]any{"description": "Imaged and enrolled."}).Want(t, http.StatusPreconditionRequired)
+		a.Do("PATCH", itemPath, mgr, map[string]any{"description": "Imaged and enrolled."}, "If-Match", `"1"`).Want(t, http.StatusOK)
+		a.Do("PATCH", itemPath, mgr, map[string]any{"name": "x"}, "If-Match", `"1"`).Want(t, http.StatusPreconditionFailed)
 		var items struct{ Items []request.CatalogItem }
-		r = a.do("GET", "/api/v1/catalog/items?active=true&q=laptop", ria, nil).want(t, http.StatusOK).decode(t, &items)
-		if len(items.Items) != 1 || r.header.Get("X-Total-Count") != "1" || items.Items[0].Description != "Imaged and enrolled." {
-			t.Fatalf("the catalog: %s", r.body)
+		r = a.Do("GET", "/api/v1/catalog/items?active=true&q=laptop", ria, nil).Want(t, http.StatusOK).Decode(t, &items)
+		if len(items.Items) != 1 || r.Header.Get("X-Total-Count") != "1" || items.Items[0].Description != "Imaged and enrolled." {
+			t.Fatalf("the catalog: %s", r.Body)
 		}
 
 		// Ria submits; bad values are named body.variables.<name>.
 		values := map[string]any{"model": "13-inch", "needed_by": "2025-03-15", "monitors": 1, "for_user": e.ria.ID}
-		a.do("POST", "/api/v1/requests", ria, map[string]any{"catalogItemId": item.ID,
-			"variables": map[string]any{"model": "13-inch", "needed_by": "soon", "monitors": 9}}).want(t, http.StatusUnprocessableEntity).decode(t, &p)
-		if !p.names("body.variables.needed_by") || !p.names("body.variables.monitors") {
+		a.Do("POST", "/api/v1/requests", ria, map[string]any{"catalogItemId": item.ID,
+			"variables": map[string]any{"model": "13-inch", "needed_by": "soon", "monitors": 9}}).Want(t, http.StatusUnprocessableEntity).Decode(t, &p)
+		if !p.Names("body.variables.needed_by") || !p.Names("body.variables.monitors") {
 			t.Fatalf("bad values: %+v", p)
 		}
 		var req request.Request
-		r = a.do("POST", "/api/v1/requests", ria, map[string]any{"catalogItemId": item.ID, "variables": values}).
-			want(t, http.StatusCreated).decode(t, &req)
+		r = a.Do("POST", "/api/v1/requests", ria, map[string]any{"catalogItemId": item.ID, "variables": values}).
+			Want(t, http.StatusCreated).Decode(t, &req)
 		path := "/api/v1/requests/" + req.Number
-		if r.header.Get("Location") != path || r.header.Get("ETag") != `"1"` || req.State != request.Submitted || req.Channel != "api" ||
+		if r.Header.Get("Location") != path || r.Header.Get("ETag") != `"1"` || req.State != request.Submitted || req.Channel != "api" ||
 			len(req.Variables) != 4 || req.Variables[3].Display != "ria" {
-			t.Fatalf("submitted: %v %s", r.header, r.body)
+			t.Fatalf("submitted: %v %s", r.Header, r.Body)
 		}
 
 		// The desk validates (RF2) with If-Match; steps not allowed now are 409 naming the allowed ones.
 		var acts struct{ Items []record.Action }
-		a.do("GET", path+"/actions", agent, nil).want(t, http.StatusOK).decode(t, &acts)
+		a.Do("GET", path+"/actions", agent, nil).Want(t, http.StatusOK).Decode(t, &acts)
 		if len(acts.Items) != 3 || acts.Items[0].Action != "validate" || acts.Items[0].Activity != "RF2" || !acts.Items[0].Decision.Allowed {
 			t.Fatalf("the desk's actions: %+v", acts.Items)
 		}
-		a.do("POST", path+"/actions/validate", agent, nil).want(t, http.StatusPreconditionRequired)
-		a.do("POST", path+"/actions/validate", agent, nil, "If-Match", `"7"`).want(t, http.StatusPreconditionFailed)
-		a.do("POST", path+"/actions/fulfil", agent, nil, "If-Match", `"1"`).want(t, http.StatusConflict).decode(t, &p)
+		a.Do("POST", path+"/actions/validate", agent, nil).Want(t, http.StatusPreconditionRequired)
+		a.Do("POST", path+"/actions/validate", agent, nil, "If-Match", `"7"`).Want(t, http.StatusPreconditionFailed)
+		a.Do("POST", path+"/actions/fulfil", agent, nil, "If-Match", `"1"`).Want(t, http.StatusConflict).Decode(t, &p)
 		if !strings.Contains(p.Detail, "validate, reject, cancel") {
 			t.Fatalf("409 does not name the allowed actions: %+v", p)
 		}
 		var res request.RequestStepResult
-		r = a.do("POST", path+"/actions/validate", agent, map[string]any{"comment": "checked"}, "If-Match", `"1"`).
-			want(t, http.StatusOK).decode(t, &res)
-		if res.Request.State != request.AwaitingApproval || r.header.Get("ETag") != `"2"` || len(res.Request.Approvals) != 2 {
-			t.Fatalf("validated: %s", r.body)
+		r = a.Do("POST", path+"/actions/validate", agent, map[string]any{"comment": "checked"}, "If-Match", `"1"`).
+			Want(t, http.StatusOK).Decode(t, &res)
+		if res.Request.State != request.AwaitingApproval || r.Header.Get("ETag") != `"2"` || len(res.Request.Approvals) != 2 {
+			t.Fatalf("validated: %s", r.Body)
 		}
 
 		// Approvals: only the level's approvers; Max then the cab's Gil.
@@ -221,17 +126,17 @@ func TestAPIScenario(t *testing.T) {
 		approve := func(token string, id int64) string {
 			return path + "/approvals/" + strconv.FormatInt(id, 10) + "/approve"
 		}
-		a.do("POST", approve(str, level1), str, nil).want(t, http.StatusForbidden)
-		a.do("POST", approve(ria, level1), ria, nil).want(t, http.StatusForbidden)
+		a.Do("POST", approve(str, level1), str, nil).Want(t, http.StatusForbidden)
+		a.Do("POST", approve(ria, level1), ria, nil).Want(t, http.StatusForbidden)
 		var pending struct {
 			Items []request.PendingRequestApproval
 		}
-		a.do("GET", "/api/v1/request-approvals", max, nil).want(t, http.StatusOK).decode(t, &pending)
+		a.Do("GET", "/api/v1/request-approvals", max, nil).Want(t, http.StatusOK).Decode(t, &pending)
 		if len(pending.Items) != 1 || pending.Items[0].Request != req.Number || pending.Items[0].ID != level1 {
 			t.Fatalf("max's approvals: %+v", pending.Items)
 		}
-		a.do("POST", approve(max, level1), max, map[string]any{"reason": "ok"}).want(t, http.StatusOK).decode(t, &req)
-		a.do("POST", approve(gil, pendingOf(t, req)), gil, nil).want(t, http.StatusOK).decode(t, &req)
+		a.Do("POST", approve(max, level1), max, map[string]any{"reason": "ok"}).Want(t, http.StatusOK).Decode(t, &req)
+		a.Do("POST", approve(gil, pendingOf(t, req)), gil, nil).Want(t, http.StatusOK).Decode(t, &req)
 		if req.State != request.InFulfilment || req.Stage != 1 {
 			t.Fatalf("after the approvals: %s stage %d", req.State, req.Stage)
 		}
@@ -242,24 +147,24 @@ func TestAPIScenario(t *testing.T) {
 			var out request.RequestStepResult
 			for _, act := range actions {
 				var tk request.RequestTask
-				r := a.do("GET", "/api/v1/request-tasks/"+number, token, nil).want(t, http.StatusOK).decode(t, &tk)
-				a.do("POST", "/api/v1/request-tasks/"+number+"/actions/"+act, token, nil, "If-Match", r.header.Get("ETag")).
-					want(t, http.StatusOK).decode(t, &out)
+				r := a.Do("GET", "/api/v1/request-tasks/"+number, token, nil).Want(t, http.StatusOK).Decode(t, &tk)
+				a.Do("POST", "/api/v1/request-tasks/"+number+"/actions/"+act, token, nil, "If-Match", r.Header.Get("ETag")).
+					Want(t, http.StatusOK).Decode(t, &out)
 			}
 			return out
 		}
 		image, port := taskOf(t, req, "Image the laptop"), taskOf(t, req, "Open a network port")
 		var tk request.RequestTask
-		r = a.do("GET", "/api/v1/request-tasks/"+image, ben, nil).want(t, http.StatusOK).decode(t, &tk)
-		a.do("POST", "/api/v1/request-tasks/"+image+"/actions/start", ben, nil, "If-Match", r.header.Get("ETag")).want(t, http.StatusForbidden)
-		a.do("GET", "/api/v1/request-tasks/"+image+"/actions", ana, nil).want(t, http.StatusOK).decode(t, &acts)
+		r = a.Do("GET", "/api/v1/request-tasks/"+image, ben, nil).Want(t, http.StatusOK).Decode(t, &tk)
+		a.Do("POST", "/api/v1/request-tasks/"+image+"/actions/start", ben, nil, "If-Match", r.Header.Get("ETag")).Want(t, http.StatusForbidden)
+		a.Do("GET", "/api/v1/request-tasks/"+image+"/actions", ana, nil).Want(t, http.StatusOK).Decode(t, &acts)
 		if len(acts.Items) != 2 || acts.Items[0].Action != "start" || acts.Items[0].Activity != "RF3" || !acts.Items[0].Decision.Allowed {
 			t.Fatalf("ana's task actions: %+v", acts.Items)
 		}
 		var queue struct{ Items []request.RequestTask }
-		r = a.do("GET", "/api/v1/request-tasks?team="+strconv.FormatInt(e.network, 10)+"&open=true", ben, nil).want(t, http.StatusOK).decode(t, &queue)
+		r = a.Do("GET", "/api/v1/request-tasks?team="+strconv.FormatInt(e.network, 10)+"&open=true", ben, nil).Want(t, http.StatusOK).Decode(t, &queue)
 		if len(queue.Items) != 1 || queue.Items[0].Number != port {
-			t.Fatalf("the network queue: %s", r.body)
+			t.Fatalf("the network queue: %s", r.Body)
 		}
 		work(ana, image, "start", "complete")
 		out := work(ben, port, "start", "complete")
@@ -272,23 +177,23 @@ func TestAPIScenario(t *testing.T) {
 		}
 
 		// Ria accepts (RF4, as the requester) and the request closes.
-		r = a.do("GET", path, ria, nil).want(t, http.StatusOK).decode(t, &req)
-		a.do("POST", path+"/actions/accept", ria, nil, "If-Match", r.header.Get("ETag")).want(t, http.StatusOK).decode(t, &res)
+		r = a.Do("GET", path, ria, nil).Want(t, http.StatusOK).Decode(t, &req)
+		a.Do("POST", path+"/actions/accept", ria, nil, "If-Match", r.Header.Get("ETag")).Want(t, http.StatusOK).Decode(t, &res)
 		if res.Request.State != request.Closed {
 			t.Fatalf("accepted: %s", res.Request.State)
 		}
 		var list struct {
 			Items []request.RequestSummary
 		}
-		r = a.do("GET", "/api/v1/requests?requester="+strconv.FormatInt(e.ria.ID, 10)+"&open=false", agent, nil).want(t, http.StatusOK).decode(t, &list)
-		if r.header.Get("X-Total-Count") != "1" || list.Items[0].Number != req.Number || list.Items[0].CatalogItemName != "New laptop" {
-			t.Fatalf("ria's closed requests: %s", r.body)
+		r = a.Do("GET", "/api/v1/requests?requester="+strconv.FormatInt(e.ria.ID, 10)+"&open=false", agent, nil).Want(t, http.StatusOK).Decode(t, &list)
+		if r.Header.Get("X-Total-Count") != "1" || list.Items[0].Number != req.Number || list.Items[0].CatalogItemName != "New laptop" {
+			t.Fatalf("ria's closed requests: %s", r.Body)
 		}
-		a.do("GET", "/api/v1/requests?state=lost", agent, nil).want(t, http.StatusUnprocessableEntity).decode(t, &p)
-		if !p.names("query.state") {
+		a.Do("GET", "/api/v1/requests?state=lost", agent, nil).Want(t, http.StatusUnprocessableEntity).Decode(t, &p)
+		if !p.Names("query.state") {
 			t.Fatalf("an unknown state: %+v", p)
 		}
-		a.do("DELETE", itemPath, mgr, nil, "If-Match", `"2"`).want(t, http.StatusConflict)
+		a.Do("DELETE", itemPath, mgr, nil, "If-Match", `"2"`).Want(t, http.StatusConflict)
 	})
 }
 
@@ -297,26 +202,27 @@ func TestAPIRejection(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		t.Parallel()
-		e := newAPI(newEnv(t, d))
-		mgr, agent, ria, max, gil := e.token(e.e.manager), e.token(e.e.agent), e.token(e.e.ria), e.token(e.e.max), e.token(e.e.gil)
+		env := newEnv(t, d)
+		e := newAPI(env)
+		mgr, agent, ria, max, gil := e.Token(env.manager), e.Token(env.agent), e.Token(env.ria), e.Token(env.max), e.Token(env.gil)
 		var item request.CatalogItem
-		e.do("POST", "/api/v1/catalog/items", mgr, e.e.itemJSON()).want(t, http.StatusCreated).decode(t, &item)
+		e.Do("POST", "/api/v1/catalog/items", mgr, env.itemJSON()).Want(t, http.StatusCreated).Decode(t, &item)
 		var req request.Request
-		e.do("POST", "/api/v1/requests", ria, map[string]any{"catalogItemId": item.ID,
-			"variables": map[string]any{"model": "15-inch", "needed_by": "2025-04-01"}}).want(t, http.StatusCreated).decode(t, &req)
+		e.Do("POST", "/api/v1/requests", ria, map[string]any{"catalogItemId": item.ID,
+			"variables": map[string]any{"model": "15-inch", "needed_by": "2025-04-01"}}).Want(t, http.StatusCreated).Decode(t, &req)
 		path := "/api/v1/requests/" + req.Number
 		var res request.RequestStepResult
-		e.do("POST", path+"/actions/validate", agent, nil, "If-Match", `"1"`).want(t, http.StatusOK).decode(t, &res)
+		e.Do("POST", path+"/actions/validate", agent, nil, "If-Match", `"1"`).Want(t, http.StatusOK).Decode(t, &res)
 		id := strconv.FormatInt(pendingOf(t, res.Request), 10)
-		e.do("POST", path+"/approvals/"+id+"/approve", max, nil).want(t, http.StatusOK).decode(t, &req)
+		e.Do("POST", path+"/approvals/"+id+"/approve", max, nil).Want(t, http.StatusOK).Decode(t, &req)
 		reject := path + "/approvals/" + strconv.FormatInt(pendingOf(t, req), 10) + "/reject"
-		e.do("POST", reject, gil, map[string]any{}).want(t, http.StatusUnprocessableEntity)
-		e.do("POST", reject, gil, map[string]any{"reason": "Over budget."}).want(t, http.StatusOK).decode(t, &req)
+		e.Do("POST", reject, gil, map[string]any{}).Want(t, http.StatusUnprocessableEntity)
+		e.Do("POST", reject, gil, map[string]any{"reason": "Over budget."}).Want(t, http.StatusOK).Decode(t, &req)
 		if req.State != request.Rejected || req.RejectionReason != "Over budget." {
 			t.Fatalf("rejected: %s %q", req.State, req.RejectionReason)
 		}
 		var journal struct{ Items []record.JournalEntry }
-		e.do("GET", "/api/v1/records/"+req.Number+"/journal", ria, nil).want(t, http.StatusOK).decode(t, &journal)
+		e.Do("GET", "/api/v1/records/"+req.Number+"/journal", ria, nil).Want(t, http.StatusOK).Decode(t, &journal)
 		var seen bool
 		for _, j := range journal.Items {
 			seen = seen || (j.Kind == record.Comment && strings.Contains(j.Body, "Over budget."))
@@ -326,29 +232,29 @@ func TestAPIRejection(t *testing.T) {
 		}
 		// reject through the request's actions needs a reason too.
 		var other request.Request
-		e.do("POST", "/api/v1/requests", ria, map[string]any{"catalogItemId": item.ID,
-			"variables": map[string]any{"model": "15-inch", "needed_by": "2025-04-01"}}).want(t, http.StatusCreated).decode(t, &other)
+		e.Do("POST", "/api/v1/requests", ria, map[string]any{"catalogItemId": item.ID,
+			"variables": map[string]any{"model": "15-inch", "needed_by": "2025-04-01"}}).Want(t, http.StatusCreated).Decode(t, &other)
 		var p problem
-		e.do("POST", "/api/v1/requests/"+other.Number+"/actions/reject", agent, map[string]any{"comment": "no"}, "If-Match", `"1"`).
-			want(t, http.StatusUnprocessableEntity).decode(t, &p)
-		if !p.names("body.reason") {
+		e.Do("POST", "/api/v1/requests/"+other.Number+"/actions/reject", agent, map[string]any{"comment": "no"}, "If-Match", `"1"`).
+			Want(t, http.StatusUnprocessableEntity).Decode(t, &p)
+		if !p.Names("body.reason") {
 			t.Fatalf("reject without a reason: %+v", p)
 		}
-		e.do("POST", "/api/v1/requests/"+other.Number+"/actions/reject", agent, map[string]any{"reason": "Duplicate of " + req.Number},
-			"If-Match", `"1"`).want(t, http.StatusOK)
-		e.do("GET", "/api/v1/request-tasks/"+req.Number, agent, nil).want(t, http.StatusNotFound)
+		e.Do("POST", "/api/v1/requests/"+other.Number+"/actions/reject", agent, map[string]any{"reason": "Duplicate of " + req.Number},
+			"If-Match", `"1"`).Want(t, http.StatusOK)
+		e.Do("GET", "/api/v1/request-tasks/"+req.Number, agent, nil).Want(t, http.StatusNotFound)
 		var list struct{ Items []request.RequestSummary }
-		r := e.do("GET", "/api/v1/requests?limit=1&sort=number", agent, nil).want(t, http.StatusOK).decode(t, &list)
-		if len(list.Items) != 1 || list.Items[0].Number != req.Number || r.header.Get("X-Total-Count") != "2" ||
-			!strings.Contains(r.header.Get("Link"), "cursor=") {
-			t.Fatalf("page 1 of the requests: %v %s", r.header, r.body)
+		r := e.Do("GET", "/api/v1/requests?limit=1&sort=number", agent, nil).Want(t, http.StatusOK).Decode(t, &list)
+		if len(list.Items) != 1 || list.Items[0].Number != req.Number || r.Header.Get("X-Total-Count") != "2" ||
+			!strings.Contains(r.Header.Get("Link"), "cursor=") {
+			t.Fatalf("page 1 of the requests: %v %s", r.Header, r.Body)
 		}
 
 		// The OpenAPI document describes the area.
 		var doc struct {
 			Paths map[string]any
 		}
-		e.do("GET", "/api/v1/openapi.json", agent, nil).want(t, http.StatusOK).decode(t, &doc)
+		e.Do("GET", "/api/v1/openapi.json", agent, nil).Want(t, http.StatusOK).Decode(t, &doc)
 		for _, p := range []string{"/api/v1/catalog/items", "/api/v1/catalog/items/{id}", "/api/v1/requests", "/api/v1/requests/{number}",
 			"/api/v1/requests/{number}/actions", "/api/v1/requests/{number}/actions/{action}", "/api/v1/requests/{number}/approvals/{id}/approve",
 			"/api/v1/requests/{number}/approvals/{id}/reject", "/api/v1/request-tasks/{number}", "/api/v1/request-tasks/{number}/actions/{action}"} {

@@ -2,127 +2,30 @@ package record_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"mime"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
-	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"steward/internal/platform/auth"
 	"steward/internal/platform/db"
 	"steward/internal/platform/db/dbtest"
 	"steward/internal/platform/httpx"
-	"steward/internal/platform/raci"
+	"steward/internal/platform/httpx/apitest"
 	"steward/internal/platform/record"
 )
 
-// api is the record API over an env, behind the request-id, JSON-body and
-// authentication middleware and the API guard, as the application serves it.
-type api struct {
-	e       *env
-	handler http.Handler
-}
-
-func newAPI(e *env) *api {
-	httpx.InstallErrorSanitizer()
-	cfg := huma.DefaultConfig("Record API test", "1")
-	cfg.OpenAPIPath, cfg.DocsPath, cfg.SchemasPath, cfg.CreateHooks = "/api/v1/openapi", "", "", nil
-	cfg.RejectUnknownQueryParameters = true
-	cfg.Transformers = append(cfg.Transformers, httpx.SelectFields)
-	mux := http.NewServeMux()
-	hapi := humago.New(mux, cfg)
-	hapi.UseMiddleware(auth.APIGuard(hapi, e.auth))
-	log := slog.New(slog.DiscardHandler)
-	record.RegisterAPI(&httpx.API{API: hapi, Log: log}, e.svc)
-	return &api{e: e, handler: httpx.Chain(mux, httpx.RequestMeta(), httpx.CheckJSONBody(1<<20),
-		auth.Authenticate(e.auth, log, nil), raci.RequestCache, httpx.APIErrorsAsProblems)}
-}
-
-// token issues an API token for u.
-func (a *api) token(u auth.User) string {
-	a.e.t.Helper()
-	secret, _, err := a.e.auth.CreateToken(context.Background(), u.ID, "test", time.Hour)
-	if err != nil {
-		a.e.t.Fatal(err)
-	}
-	return secret
-}
-
-type reply struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (r reply) decode(t testing.TB, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
-		t.Fatalf("decode %s: %v", r.body, err)
-	}
-}
-
-func (r reply) want(t testing.TB, status int) reply {
-	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
-	}
-	if status >= 400 && !strings.HasPrefix(r.header.Get("Content-Type"), "application/problem+json") {
-		t.Fatalf("error without problem+json: %s %s", r.header.Get("Content-Type"), r.body)
-	}
-	return r
-}
-
-func (r reply) detail(t testing.TB) string {
-	t.Helper()
-	var p struct{ Detail string }
-	r.decode(t, &p)
-	return p.Detail
-}
-
-// do sends a request; body is JSON unless it is a []byte, sent as is with ctype.
-func (a *api) do(method, path, token string, body any, headers ...string) reply {
-	a.e.t.Helper()
-	var rd io.Reader
-	ctype := ""
-	switch b := body.(type) {
-	case nil:
-	case []byte:
-		rd, ctype = bytes.NewReader(b), "application/octet-stream"
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			a.e.t.Fatal(err)
-		}
-		rd, ctype = bytes.NewReader(j), "application/json"
-	}
-	req := httptest.NewRequest(method, path, rd)
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	w := httptest.NewRecorder()
-	a.handler.ServeHTTP(w, req)
-	res := w.Result()
-	b, _ := io.ReadAll(res.Body)
-	return reply{status: res.StatusCode, header: res.Header, body: b}
+// newAPI serves the record API over e as the application serves it.
+func newAPI(e *env) *apitest.API {
+	return apitest.New(e.t, e.auth, func(a *httpx.API) {
+		record.RegisterAPI(a, e.svc)
+	})
 }
 
 func TestAPIWorkflow(t *testing.T) {
@@ -133,75 +36,75 @@ func TestAPIWorkflow(t *testing.T) {
 		c := newCast(e)
 		e.setGate("IM6", record.Gate{Approval: true})
 		h := newAPI(e)
-		analyst, manager, stranger, owner := h.token(c.analyst), h.token(c.manager), h.token(c.stranger), h.token(c.owner)
+		analyst, manager, stranger, owner := h.Token(c.analyst), h.Token(c.manager), h.Token(c.stranger), h.Token(c.owner)
 		r := c.ticket(e, "Printer on fire")
 		path := "/api/v1/records/" + r.Number
 
-		got := h.do("GET", strings.ToLower(path), stranger, nil).want(t, 200)
-		if got.header.Get("ETag") != `"1"` {
-			t.Fatalf("ETag %q", got.header.Get("ETag"))
+		got := h.Do("GET", strings.ToLower(path), stranger, nil).Want(t, 200)
+		if got.Header.Get("ETag") != `"1"` {
+			t.Fatalf("ETag %q", got.Header.Get("ETag"))
 		}
-		h.do("GET", path, "", nil).want(t, 401)
-		h.do("GET", "/api/v1/records/TKT0999999", stranger, nil).want(t, 404)
+		h.Do("GET", path, "", nil).Want(t, 401)
+		h.Do("GET", "/api/v1/records/TKT0999999", stranger, nil).Want(t, 404)
 
 		// Transitions need If-Match; the guard refuses a user without R or A with 403 naming the activity.
-		h.do("POST", path+"/actions/investigate", analyst, nil).want(t, 428)
-		det := h.do("POST", path+"/actions/resolve", stranger, nil, "If-Match", `"1"`).want(t, 403).detail(t)
+		h.Do("POST", path+"/actions/investigate", analyst, nil).Want(t, 428)
+		det := h.Do("POST", path+"/actions/resolve", stranger, nil, "If-Match", `"1"`).Want(t, 403).Detail(t)
 		if !strings.Contains(det, "IM5") || !strings.Contains(det, "Incident Analyst (R)") {
 			t.Fatalf("403 detail %q", det)
 		}
-		h.do("POST", path+"/actions/investigate", analyst, nil, "If-Match", `"7"`).want(t, 412)
-		res := h.do("POST", path+"/actions/investigate", analyst, map[string]string{"comment": "on it"}, "If-Match", `"1"`).want(t, 200)
-		if res.header.Get("ETag") != `"2"` {
-			t.Fatalf("ETag after investigate %q", res.header.Get("ETag"))
+		h.Do("POST", path+"/actions/investigate", analyst, nil, "If-Match", `"7"`).Want(t, 412)
+		res := h.Do("POST", path+"/actions/investigate", analyst, map[string]string{"comment": "on it"}, "If-Match", `"1"`).Want(t, 200)
+		if res.Header.Get("ETag") != `"2"` {
+			t.Fatalf("ETag after investigate %q", res.Header.Get("ETag"))
 		}
 		var out record.Result
-		res.decode(t, &out)
+		res.Decode(t, &out)
 		if out.Outcome != record.OutcomeApplied || out.Record.State != "in_progress" {
 			t.Fatalf("investigate: %+v", out)
 		}
-		det = h.do("POST", path+"/actions/investigate", analyst, nil, "If-Match", `"2"`).want(t, 409).detail(t)
+		det = h.Do("POST", path+"/actions/investigate", analyst, nil, "If-Match", `"2"`).Want(t, 409).Detail(t)
 		if !strings.Contains(det, "allowed from in_progress: resolve") {
 			t.Fatalf("409 detail %q", det)
 		}
-		h.do("POST", path+"/actions/explode", analyst, nil, "If-Match", `"2"`).want(t, 422)
+		h.Do("POST", path+"/actions/explode", analyst, nil, "If-Match", `"2"`).Want(t, 422)
 
 		var acts struct{ Items []record.Action }
-		h.do("GET", path+"/actions", analyst, nil).want(t, 200).decode(t, &acts)
+		h.Do("GET", path+"/actions", analyst, nil).Want(t, 200).Decode(t, &acts)
 		if len(acts.Items) != 1 || acts.Items[0].Action != "resolve" || !acts.Items[0].Decision.Allowed {
 			t.Fatalf("actions: %+v", acts)
 		}
-		h.do("POST", path+"/actions/resolve", analyst, nil, "If-Match", `"2"`).want(t, 200)
+		h.Do("POST", path+"/actions/resolve", analyst, nil, "If-Match", `"2"`).Want(t, 200)
 
 		// The approval-gated close answers 202 and waits for the A holder.
-		res = h.do("POST", path+"/actions/close", analyst, nil, "If-Match", `"3"`).want(t, 202)
-		res.decode(t, &out)
+		res = h.Do("POST", path+"/actions/close", analyst, nil, "If-Match", `"3"`).Want(t, 202)
+		res.Decode(t, &out)
 		if out.Outcome != record.OutcomeAwaitingApproval || out.Step == nil || out.Record.State != "resolved" {
 			t.Fatalf("close: %+v", out)
 		}
 		step := out.Step.ID
 		var approvals struct{ Items []record.Step }
-		h.do("GET", "/api/v1/approvals?state=pending&mine=true", manager, nil).want(t, 200).decode(t, &approvals)
+		h.Do("GET", "/api/v1/approvals?state=pending&mine=true", manager, nil).Want(t, 200).Decode(t, &approvals)
 		if len(approvals.Items) != 1 || approvals.Items[0].ID != step || approvals.Items[0].Record != r.Number {
 			t.Fatalf("manager's approvals: %+v", approvals)
 		}
-		h.do("GET", "/api/v1/approvals?state=pending&mine=true", analyst, nil).want(t, 200).decode(t, &approvals)
+		h.Do("GET", "/api/v1/approvals?state=pending&mine=true", analyst, nil).Want(t, 200).Decode(t, &approvals)
 		if len(approvals.Items) != 0 {
 			t.Fatalf("analyst's approvals: %+v", approvals)
 		}
-		h.do("GET", "/api/v1/approvals?state=whatever", analyst, nil).want(t, 422)
-		h.do("GET", fmt.Sprintf("/api/v1/approvals/%d", step), owner, nil).want(t, 200)
-		h.do("POST", fmt.Sprintf("/api/v1/approvals/%d/approve", step), analyst, nil).want(t, 403)
-		h.do("POST", fmt.Sprintf("/api/v1/approvals/%d/reject", step), manager, map[string]string{}).want(t, 422)
-		res = h.do("POST", fmt.Sprintf("/api/v1/approvals/%d/approve", step), manager, map[string]string{"reason": "ok"}).want(t, 200)
-		res.decode(t, &out)
-		if out.Record.State != "closed" || res.header.Get("ETag") != `"4"` {
+		h.Do("GET", "/api/v1/approvals?state=whatever", analyst, nil).Want(t, 422)
+		h.Do("GET", fmt.Sprintf("/api/v1/approvals/%d", step), owner, nil).Want(t, 200)
+		h.Do("POST", fmt.Sprintf("/api/v1/approvals/%d/approve", step), analyst, nil).Want(t, 403)
+		h.Do("POST", fmt.Sprintf("/api/v1/approvals/%d/reject", step), manager, map[string]string{}).Want(t, 422)
+		res = h.Do("POST", fmt.Sprintf("/api/v1/approvals/%d/approve", step), manager, map[string]string{"reason": "ok"}).Want(t, 200)
+		res.Decode(t, &out)
+		if out.Record.State != "closed" || res.Header.Get("ETag") != `"4"` {
 			t.Fatalf("approved: %+v", out)
 		}
 		if inf := e.events("raci.informed"); len(inf) != 2 || inf[1].Data["activity"] != "IM6" {
 			t.Fatalf("informed: %+v", inf)
 		}
-		h.do("POST", fmt.Sprintf("/api/v1/approvals/%d/approve", step), manager, nil).want(t, 409)
+		h.Do("POST", fmt.Sprintf("/api/v1/approvals/%d/approve", step), manager, nil).Want(t, 409)
 	})
 }
 
@@ -213,42 +116,42 @@ func TestAPIConsultationsAndRecords(t *testing.T) {
 		c := newCast(e)
 		e.setGate("IM5", record.Gate{Consultation: true})
 		h := newAPI(e)
-		analyst, expert1, expert2, stranger, admin := h.token(c.analyst), h.token(c.expert1), h.token(c.expert2), h.token(c.stranger), h.token(c.admin)
+		analyst, expert1, expert2, stranger, admin := h.Token(c.analyst), h.Token(c.expert1), h.Token(c.expert2), h.Token(c.stranger), h.Token(c.admin)
 		r := c.ticket(e, "Mail queue stuck")
 		other := c.ticket(e, "Exchange cluster degraded")
 		path := "/api/v1/records/" + r.Number
 
 		// Consultation: answered by one, waived by the performer, then the step applies.
-		res := h.do("POST", path+"/actions/resolve", analyst, nil, "If-Match", `"1"`).want(t, 202)
+		res := h.Do("POST", path+"/actions/resolve", analyst, nil, "If-Match", `"1"`).Want(t, 202)
 		var out record.Result
-		res.decode(t, &out)
+		res.Decode(t, &out)
 		if out.Outcome != record.OutcomeAwaitingConsultation || len(out.Consultations) != 2 {
 			t.Fatalf("resolve: %+v", out)
 		}
 		var mine struct{ Items []record.Consultation }
-		h.do("GET", "/api/v1/consultations?mine=true&state=open", expert1, nil).want(t, 200).decode(t, &mine)
+		h.Do("GET", "/api/v1/consultations?mine=true&state=open", expert1, nil).Want(t, 200).Decode(t, &mine)
 		if len(mine.Items) != 1 {
 			t.Fatalf("expert1's consultations: %+v", mine)
 		}
-		h.do("POST", fmt.Sprintf("/api/v1/consultations/%d/answer", mine.Items[0].ID), expert2, map[string]string{"answer": "x"}).want(t, 403)
-		h.do("POST", fmt.Sprintf("/api/v1/consultations/%d/answer", mine.Items[0].ID), expert1, map[string]string{"answer": "agree"}).want(t, 202)
-		h.do("GET", "/api/v1/consultations?mine=true&state=open", expert2, nil).want(t, 200).decode(t, &mine)
-		h.do("POST", fmt.Sprintf("/api/v1/consultations/%d/waive", mine.Items[0].ID), stranger, map[string]string{"reason": "x"}).want(t, 403)
-		res = h.do("POST", fmt.Sprintf("/api/v1/consultations/%d/waive", mine.Items[0].ID), analyst, map[string]string{"reason": "on leave"}).want(t, 200)
-		res.decode(t, &out)
+		h.Do("POST", fmt.Sprintf("/api/v1/consultations/%d/answer", mine.Items[0].ID), expert2, map[string]string{"answer": "x"}).Want(t, 403)
+		h.Do("POST", fmt.Sprintf("/api/v1/consultations/%d/answer", mine.Items[0].ID), expert1, map[string]string{"answer": "agree"}).Want(t, 202)
+		h.Do("GET", "/api/v1/consultations?mine=true&state=open", expert2, nil).Want(t, 200).Decode(t, &mine)
+		h.Do("POST", fmt.Sprintf("/api/v1/consultations/%d/waive", mine.Items[0].ID), stranger, map[string]string{"reason": "x"}).Want(t, 403)
+		res = h.Do("POST", fmt.Sprintf("/api/v1/consultations/%d/waive", mine.Items[0].ID), analyst, map[string]string{"reason": "on leave"}).Want(t, 200)
+		res.Decode(t, &out)
 		if out.Outcome != record.OutcomeApplied || out.Record.State != "resolved" {
 			t.Fatalf("after the waiver: %+v", out)
 		}
 
 		// Journal: work notes are internal; a caller can ask for comments only.
-		h.do("POST", path+"/journal", analyst, map[string]string{"kind": "comment", "body": "fixed, please confirm"}).want(t, 201)
-		h.do("POST", path+"/journal", analyst, map[string]string{"kind": "system", "body": "forged"}).want(t, 422)
+		h.Do("POST", path+"/journal", analyst, map[string]string{"kind": "comment", "body": "fixed, please confirm"}).Want(t, 201)
+		h.Do("POST", path+"/journal", analyst, map[string]string{"kind": "system", "body": "forged"}).Want(t, 422)
 		var journal struct{ Items []record.JournalEntry }
-		h.do("GET", path+"/journal?internal=false", stranger, nil).want(t, 200).decode(t, &journal)
+		h.Do("GET", path+"/journal?internal=false", stranger, nil).Want(t, 200).Decode(t, &journal)
 		if len(journal.Items) != 1 || journal.Items[0].Kind != record.Comment {
 			t.Fatalf("public journal: %+v", journal)
 		}
-		h.do("GET", path+"/journal", stranger, nil).want(t, 200).decode(t, &journal)
+		h.Do("GET", path+"/journal", stranger, nil).Want(t, 200).Decode(t, &journal)
 		if len(journal.Items) < 4 {
 			t.Fatalf("full journal: %+v", journal)
 		}
@@ -256,55 +159,55 @@ func TestAPIConsultationsAndRecords(t *testing.T) {
 		// Attachments: raw body, sniffed type, size limit, safe download.
 		png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...)
 		var att record.Attachment
-		h.do("POST", path+"/attachments?name="+url.QueryEscape("../screen shot.png"), analyst, png, "Content-Type", "text/html").
-			want(t, 201).decode(t, &att)
+		h.Do("POST", path+"/attachments?name="+url.QueryEscape("../screen shot.png"), analyst, png, "Content-Type", "text/html").
+			Want(t, 201).Decode(t, &att)
 		if att.ContentType != "image/png" || att.Name != "screen shot.png" || att.DeclaredType != "text/html" {
 			t.Fatalf("attachment: %+v", att)
 		}
-		h.do("POST", path+"/attachments?name=big.bin", analyst, make([]byte, 2049)).want(t, 413)
-		h.do("POST", path+"/attachments", analyst, png).want(t, 422)
-		dl := h.do("GET", fmt.Sprintf("/api/v1/attachments/%d", att.ID), stranger, nil).want(t, 200)
-		if !bytes.Equal(dl.body, png) || dl.header.Get("X-Content-Type-Options") != "nosniff" || dl.header.Get("Content-Type") != "image/png" {
-			t.Fatalf("download headers %v", dl.header)
+		h.Do("POST", path+"/attachments?name=big.bin", analyst, make([]byte, 2049)).Want(t, 413)
+		h.Do("POST", path+"/attachments", analyst, png).Want(t, 422)
+		dl := h.Do("GET", fmt.Sprintf("/api/v1/attachments/%d", att.ID), stranger, nil).Want(t, 200)
+		if !bytes.Equal(dl.Body, png) || dl.Header.Get("X-Content-Type-Options") != "nosniff" || dl.Header.Get("Content-Type") != "image/png" {
+			t.Fatalf("download headers %v", dl.Header)
 		}
-		if disp, params, err := mime.ParseMediaType(dl.header.Get("Content-Disposition")); err != nil || disp != "attachment" || params["filename"] != "screen shot.png" {
-			t.Fatalf("Content-Disposition %q", dl.header.Get("Content-Disposition"))
+		if disp, params, err := mime.ParseMediaType(dl.Header.Get("Content-Disposition")); err != nil || disp != "attachment" || params["filename"] != "screen shot.png" {
+			t.Fatalf("Content-Disposition %q", dl.Header.Get("Content-Disposition"))
 		}
 		var atts struct{ Items []record.Attachment }
-		h.do("GET", path+"/attachments", stranger, nil).want(t, 200).decode(t, &atts)
+		h.Do("GET", path+"/attachments", stranger, nil).Want(t, 200).Decode(t, &atts)
 		if len(atts.Items) != 1 {
 			t.Fatalf("attachments: %+v", atts)
 		}
 
 		// Links, with the inverse name on the other side; self-links refused.
 		var l record.Link
-		h.do("POST", path+"/links", analyst, map[string]string{"type": "caused_by", "target": other.Number}).want(t, 201).decode(t, &l)
-		h.do("POST", path+"/links", analyst, map[string]string{"type": "related_to", "target": r.Number}).want(t, 422)
-		h.do("POST", "/api/v1/records/"+other.Number+"/links", analyst, map[string]string{"type": "causes", "target": r.Number}).want(t, 409)
-		h.do("POST", path+"/links", analyst, map[string]string{"type": "blocks", "target": other.Number}).want(t, 422)
+		h.Do("POST", path+"/links", analyst, map[string]string{"type": "caused_by", "target": other.Number}).Want(t, 201).Decode(t, &l)
+		h.Do("POST", path+"/links", analyst, map[string]string{"type": "related_to", "target": r.Number}).Want(t, 422)
+		h.Do("POST", "/api/v1/records/"+other.Number+"/links", analyst, map[string]string{"type": "causes", "target": r.Number}).Want(t, 409)
+		h.Do("POST", path+"/links", analyst, map[string]string{"type": "blocks", "target": other.Number}).Want(t, 422)
 		var links struct{ Items []record.Link }
-		h.do("GET", "/api/v1/records/"+other.Number+"/links", stranger, nil).want(t, 200).decode(t, &links)
+		h.Do("GET", "/api/v1/records/"+other.Number+"/links", stranger, nil).Want(t, 200).Decode(t, &links)
 		if len(links.Items) != 1 || links.Items[0].Type != record.Causes || links.Items[0].Record != r.Number {
 			t.Fatalf("other's links: %+v", links)
 		}
-		h.do("DELETE", fmt.Sprintf("%s/links/%d", path, l.ID), analyst, nil).want(t, 204)
+		h.Do("DELETE", fmt.Sprintf("%s/links/%d", path, l.ID), analyst, nil).Want(t, 204)
 
 		// Watchers: yourself, yes; someone else, only if you work the record.
-		h.do("PUT", fmt.Sprintf("%s/watchers/%d", path, c.stranger.ID), stranger, nil).want(t, 204)
-		h.do("PUT", fmt.Sprintf("%s/watchers/%d", path, c.owner.ID), stranger, nil).want(t, 403)
-		h.do("PUT", fmt.Sprintf("%s/watchers/%d", path, c.owner.ID), analyst, nil).want(t, 204)
+		h.Do("PUT", fmt.Sprintf("%s/watchers/%d", path, c.stranger.ID), stranger, nil).Want(t, 204)
+		h.Do("PUT", fmt.Sprintf("%s/watchers/%d", path, c.owner.ID), stranger, nil).Want(t, 403)
+		h.Do("PUT", fmt.Sprintf("%s/watchers/%d", path, c.owner.ID), analyst, nil).Want(t, 204)
 		var ws struct{ Items []record.Watcher }
-		h.do("GET", path+"/watchers", stranger, nil).want(t, 200).decode(t, &ws)
+		h.Do("GET", path+"/watchers", stranger, nil).Want(t, 200).Decode(t, &ws)
 		if len(ws.Items) != 2 {
 			t.Fatalf("watchers: %+v", ws)
 		}
-		h.do("DELETE", fmt.Sprintf("%s/watchers/%d", path, c.stranger.ID), stranger, nil).want(t, 204)
+		h.Do("DELETE", fmt.Sprintf("%s/watchers/%d", path, c.stranger.ID), stranger, nil).Want(t, 204)
 
 		// Search and lists.
 		var page struct{ Items []record.Record }
-		lr := h.do("GET", "/api/v1/records?q=exchange", stranger, nil).want(t, 200)
-		lr.decode(t, &page)
-		if len(page.Items) != 1 || page.Items[0].Number != other.Number || lr.header.Get("X-Total-Count") != "1" {
+		lr := h.Do("GET", "/api/v1/records?q=exchange", stranger, nil).Want(t, 200)
+		lr.Decode(t, &page)
+		if len(page.Items) != 1 || page.Items[0].Number != other.Number || lr.Header.Get("X-Total-Count") != "1" {
 			t.Fatalf("search: %+v", page)
 		}
 		for _, q := range hostile {
@@ -312,35 +215,35 @@ func TestAPIConsultationsAndRecords(t *testing.T) {
 			if utf8.RuneCountInString(q) > 500 {
 				want = 422
 			}
-			h.do("GET", "/api/v1/records?q="+url.QueryEscape(q), stranger, nil).want(t, want)
+			h.Do("GET", "/api/v1/records?q="+url.QueryEscape(q), stranger, nil).Want(t, want)
 		}
-		h.do("GET", "/api/v1/records?q=mail&sort=number", stranger, nil).want(t, 422)
-		h.do("GET", "/api/v1/records?colour=red", stranger, nil).want(t, 422)
-		lr = h.do("GET", "/api/v1/records?limit=1&type=ticket&fields=number,state", stranger, nil).want(t, 200)
-		if !strings.Contains(lr.header.Get("Link"), "type=ticket") || strings.Contains(string(lr.body), "title") {
-			t.Fatalf("list page: %s %s", lr.header.Get("Link"), lr.body)
+		h.Do("GET", "/api/v1/records?q=mail&sort=number", stranger, nil).Want(t, 422)
+		h.Do("GET", "/api/v1/records?colour=red", stranger, nil).Want(t, 422)
+		lr = h.Do("GET", "/api/v1/records?limit=1&type=ticket&fields=number,state", stranger, nil).Want(t, 200)
+		if !strings.Contains(lr.Header.Get("Link"), "type=ticket") || strings.Contains(string(lr.Body), "title") {
+			t.Fatalf("list page: %s %s", lr.Header.Get("Link"), lr.Body)
 		}
-		h.do("GET", "/api/v1/records?open=true&team="+fmt.Sprint(c.desk.ID), stranger, nil).want(t, 200)
+		h.Do("GET", "/api/v1/records?open=true&team="+fmt.Sprint(c.desk.ID), stranger, nil).Want(t, 200)
 
 		// PATCH and assignment with If-Match.
-		cur := h.do("GET", path, stranger, nil).want(t, 200)
-		etag := cur.header.Get("ETag")
-		h.do("PATCH", path, analyst, map[string]any{"priority": 2}).want(t, 428)
-		h.do("PATCH", path, analyst, map[string]any{"priority": 7}, "If-Match", etag).want(t, 422)
-		pr := h.do("PATCH", path, analyst, map[string]any{"priority": 2}, "If-Match", etag).want(t, 200)
-		h.do("PUT", path+"/assignment", analyst, map[string]any{"teamId": c.desk.ID, "assigneeId": c.owner.ID}, "If-Match", pr.header.Get("ETag")).want(t, 422)
-		h.do("PUT", path+"/assignment", analyst, map[string]any{"teamId": c.desk.ID, "assigneeId": 0}, "If-Match", etag).want(t, 412)
-		h.do("PUT", path+"/assignment", analyst, map[string]any{"teamId": c.desk.ID, "assigneeId": 0}, "If-Match", pr.header.Get("ETag")).want(t, 200)
+		cur := h.Do("GET", path, stranger, nil).Want(t, 200)
+		etag := cur.Header.Get("ETag")
+		h.Do("PATCH", path, analyst, map[string]any{"priority": 2}).Want(t, 428)
+		h.Do("PATCH", path, analyst, map[string]any{"priority": 7}, "If-Match", etag).Want(t, 422)
+		pr := h.Do("PATCH", path, analyst, map[string]any{"priority": 2}, "If-Match", etag).Want(t, 200)
+		h.Do("PUT", path+"/assignment", analyst, map[string]any{"teamId": c.desk.ID, "assigneeId": c.owner.ID}, "If-Match", pr.Header.Get("ETag")).Want(t, 422)
+		h.Do("PUT", path+"/assignment", analyst, map[string]any{"teamId": c.desk.ID, "assigneeId": 0}, "If-Match", etag).Want(t, 412)
+		h.Do("PUT", path+"/assignment", analyst, map[string]any{"teamId": c.desk.ID, "assigneeId": 0}, "If-Match", pr.Header.Get("ETag")).Want(t, 200)
 
 		// Record types; changing a prefix takes settings.write.
 		var types struct{ Items []record.TypeInfo }
-		h.do("GET", "/api/v1/record-types", stranger, nil).want(t, 200).decode(t, &types)
+		h.Do("GET", "/api/v1/record-types", stranger, nil).Want(t, 200).Decode(t, &types)
 		if len(types.Items) != 1 || types.Items[0].CurrentPrefix != "TKT" || len(types.Items[0].Transitions) != 4 {
 			t.Fatalf("types: %+v", types)
 		}
-		h.do("PUT", "/api/v1/record-types/ticket/prefix", stranger, map[string]string{"prefix": "HD"}).want(t, 403)
-		h.do("PUT", "/api/v1/record-types/ticket/prefix", admin, map[string]string{"prefix": "hd"}).want(t, 422)
-		h.do("PUT", "/api/v1/record-types/ticket/prefix", admin, map[string]string{"prefix": "HD"}).want(t, 200)
+		h.Do("PUT", "/api/v1/record-types/ticket/prefix", stranger, map[string]string{"prefix": "HD"}).Want(t, 403)
+		h.Do("PUT", "/api/v1/record-types/ticket/prefix", admin, map[string]string{"prefix": "hd"}).Want(t, 422)
+		h.Do("PUT", "/api/v1/record-types/ticket/prefix", admin, map[string]string{"prefix": "HD"}).Want(t, 200)
 		if n := e.ticket(c.a, "after the change"); !strings.HasPrefix(n.Number, "HD") {
 			t.Fatalf("number %s", n.Number)
 		}
@@ -355,7 +258,7 @@ func TestAPIDocument(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, dbtest.Open(t, db.SQLite))
 	h := newAPI(e)
-	raw := h.do("GET", "/api/v1/openapi.json", "", nil).want(t, 200).body
+	raw := h.Do("GET", "/api/v1/openapi.json", "", nil).Want(t, 200).Body
 	f, err := os.Open("../../app/testdata/openapi-3.1-schema.json")
 	if err != nil {
 		t.Skipf("the OAI schema is not at hand: %v", err)

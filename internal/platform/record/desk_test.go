@@ -21,37 +21,37 @@ func TestSavedFilters(t *testing.T) {
 		e := newEnv(t, d)
 		c := newCast(e)
 		h := newAPI(e)
-		analyst, manager := h.token(c.analyst), h.token(c.manager)
+		analyst, manager := h.Token(c.analyst), h.Token(c.manager)
 		var f record.SavedFilter
-		h.do("POST", "/api/v1/saved-filters", analyst, map[string]any{"page": "/desk", "name": "My P1s",
-			"query": "?priority=1&cursor=abc&state=new"}).want(t, 200).decode(t, &f)
+		h.Do("POST", "/api/v1/saved-filters", analyst, map[string]any{"page": "/desk", "name": "My P1s",
+			"query": "?priority=1&cursor=abc&state=new"}).Want(t, 200).Decode(t, &f)
 		if f.Query != "priority=1&state=new" || !f.Mine || f.Version != 1 {
 			t.Fatalf("saved: %+v", f)
 		}
-		h.do("POST", "/api/v1/saved-filters", analyst, map[string]any{"page": "/desk", "name": "My P1s",
-			"query": "priority=1"}).want(t, 200).decode(t, &f)
+		h.Do("POST", "/api/v1/saved-filters", analyst, map[string]any{"page": "/desk", "name": "My P1s",
+			"query": "priority=1"}).Want(t, 200).Decode(t, &f)
 		if f.Version != 2 || f.Query != "priority=1" {
 			t.Fatalf("replaced: %+v", f)
 		}
 		var shared record.SavedFilter
-		h.do("POST", "/api/v1/saved-filters", analyst, map[string]any{"page": "/desk", "name": "Major", "query": "path=major",
-			"shared": true}).want(t, 200).decode(t, &shared)
+		h.Do("POST", "/api/v1/saved-filters", analyst, map[string]any{"page": "/desk", "name": "Major", "query": "path=major",
+			"shared": true}).Want(t, 200).Decode(t, &shared)
 		var list struct{ Items []record.SavedFilter }
-		h.do("GET", "/api/v1/saved-filters?page=/desk", manager, nil).want(t, 200).decode(t, &list)
+		h.Do("GET", "/api/v1/saved-filters?page=/desk", manager, nil).Want(t, 200).Decode(t, &list)
 		if len(list.Items) != 1 || list.Items[0].Name != "Major" || list.Items[0].Mine {
 			t.Fatalf("the manager sees: %+v", list.Items)
 		}
-		h.do("DELETE", "/api/v1/saved-filters/"+strconv.FormatInt(shared.ID, 10), manager, nil).want(t, 404)
+		h.Do("DELETE", "/api/v1/saved-filters/"+strconv.FormatInt(shared.ID, 10), manager, nil).Want(t, 404)
 		for _, bad := range []map[string]any{
 			{"page": "desk", "name": "x", "query": ""},
 			{"page": "/desk", "name": "", "query": ""},
 			{"page": "/desk", "name": "x", "query": "%zz"},
 			{"page": "/desk", "name": "a\x01b", "query": ""},
 		} {
-			h.do("POST", "/api/v1/saved-filters", analyst, bad).want(t, 422)
+			h.Do("POST", "/api/v1/saved-filters", analyst, bad).Want(t, 422)
 		}
-		h.do("DELETE", "/api/v1/saved-filters/"+strconv.FormatInt(shared.ID, 10), analyst, nil).want(t, 204)
-		h.do("GET", "/api/v1/saved-filters?page=/desk", analyst, nil).want(t, 200).decode(t, &list)
+		h.Do("DELETE", "/api/v1/saved-filters/"+strconv.FormatInt(shared.ID, 10), analyst, nil).Want(t, 204)
+		h.Do("GET", "/api/v1/saved-filters?page=/desk", analyst, nil).Want(t, 200).Decode(t, &list)
 		if len(list.Items) != 1 || list.Items[0].Name != "My P1s" {
 			t.Fatalf("after delete: %+v", list.Items)
 		}
@@ -67,7 +67,7 @@ func TestBulk(t *testing.T) {
 		e := newEnv(t, d)
 		c := newCast(e)
 		h := newAPI(e)
-		analyst := h.token(c.analyst)
+		analyst := h.Token(c.analyst)
 		a := c.ticket(e, "one")
 		b := c.ticket(e, "two")
 		other := e.ticket(c.s, "not the desk's", record.NewRecord{})
@@ -75,11 +75,11 @@ func TestBulk(t *testing.T) {
 			Items   []record.BulkResult
 			Changed int
 		}
-		h.do("POST", "/api/v1/records/bulk", analyst, map[string]any{
+		h.Do("POST", "/api/v1/records/bulk", analyst, map[string]any{
 			"numbers": []string{a.Number, strings.ToLower(b.Number), other.Number, a.Number},
 			"action":  "investigate", "note": "bulk triage",
 			"versions": map[string]int64{b.Number: b.Version + 5},
-		}).want(t, 200).decode(t, &out)
+		}).Want(t, 200).Decode(t, &out)
 		if len(out.Items) != 3 || out.Changed != 1 {
 			t.Fatalf("bulk: %+v", out)
 		}
@@ -95,10 +95,10 @@ func TestBulk(t *testing.T) {
 		if got, _ := e.svc.Get(c.a, b.Number); got.State != "new" {
 			t.Fatalf("a stale %s moved to %s", b.Number, got.State)
 		}
-		h.do("POST", "/api/v1/records/bulk", analyst, map[string]any{"numbers": []string{a.Number}}).want(t, 422)
-		h.do("POST", "/api/v1/records/bulk", analyst, map[string]any{"numbers": []string{}, "note": "x"}).want(t, 422)
-		h.do("POST", "/api/v1/records/bulk", analyst, map[string]any{"numbers": []string{b.Number},
-			"assign": map[string]any{"teamId": c.desk.ID, "assigneeId": 0}, "note": "back to the queue"}).want(t, 200).decode(t, &out)
+		h.Do("POST", "/api/v1/records/bulk", analyst, map[string]any{"numbers": []string{a.Number}}).Want(t, 422)
+		h.Do("POST", "/api/v1/records/bulk", analyst, map[string]any{"numbers": []string{}, "note": "x"}).Want(t, 422)
+		h.Do("POST", "/api/v1/records/bulk", analyst, map[string]any{"numbers": []string{b.Number},
+			"assign": map[string]any{"teamId": c.desk.ID, "assigneeId": 0}, "note": "back to the queue"}).Want(t, 200).Decode(t, &out)
 		if out.Changed != 1 {
 			t.Fatalf("bulk assign: %+v", out)
 		}

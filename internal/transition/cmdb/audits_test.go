@@ -221,50 +221,50 @@ func TestAuditAPI(t *testing.T) {
 		t.Parallel()
 		e := newCtlEnv(t, d)
 		a := newCtlAPI(e)
-		lib, str := a.token(e.librarian), a.token(e.stranger)
+		lib, str := a.Token(e.librarian), a.Token(e.stranger)
 		newAuditFixture(e)
 		var rep cmdb.AuditReport
-		a.do(http.MethodPost, "/api/v1/audits?name=scan&class=server&dryRun=true", lib, "text/csv", discoveryCSV).want(t, http.StatusOK).decode(t, &rep)
+		a.do(http.MethodPost, "/api/v1/audits?name=scan&class=server&dryRun=true", lib, "text/csv", discoveryCSV).Want(t, http.StatusOK).Decode(t, &rep)
 		if rep.ID != 0 || rep.Missing != 1 {
 			t.Fatalf("dry run %+v", rep)
 		}
-		a.do(http.MethodPost, "/api/v1/audits?name=scan", str, "text/csv", discoveryCSV).want(t, http.StatusForbidden)
-		r := a.do(http.MethodPost, "/api/v1/audits?name=scan&class=server", lib, "text/csv", "serial_number,colour\nSN1,red\n").want(t, http.StatusUnprocessableEntity)
+		a.do(http.MethodPost, "/api/v1/audits?name=scan", str, "text/csv", discoveryCSV).Want(t, http.StatusForbidden)
+		r := a.do(http.MethodPost, "/api/v1/audits?name=scan&class=server", lib, "text/csv", "serial_number,colour\nSN1,red\n").Want(t, http.StatusUnprocessableEntity)
 		var p ctlProblem
-		r.decode(t, &p)
+		r.Decode(t, &p)
 		if len(p.Errors) != 1 || p.Errors[0].Location != "columns" || !strings.Contains(p.Detail, "colour") {
-			t.Errorf("unknown column: %s", r.body)
+			t.Errorf("unknown column: %s", r.Body)
 		}
-		a.do(http.MethodPost, "/api/v1/audits?name=scan", lib, "application/octet-stream", discoveryCSV).want(t, http.StatusUnprocessableEntity)
-		a.do(http.MethodPost, "/api/v1/audits?name=scan&rules=serial_number;", lib, "text/csv", discoveryCSV).want(t, http.StatusUnprocessableEntity)
+		a.do(http.MethodPost, "/api/v1/audits?name=scan", lib, "application/octet-stream", discoveryCSV).Want(t, http.StatusUnprocessableEntity)
+		a.do(http.MethodPost, "/api/v1/audits?name=scan&rules=serial_number;", lib, "text/csv", discoveryCSV).Want(t, http.StatusUnprocessableEntity)
 		a.do(http.MethodPost, "/api/v1/audits?name=scan&class=server&remediate=true&source=scan.csv&format=csv&rules=serial_number;hostname%2Bdomain&compare=os",
-			lib, "application/octet-stream", discoveryCSV).want(t, http.StatusCreated).decode(t, &rep)
+			lib, "application/octet-stream", discoveryCSV).Want(t, http.StatusCreated).Decode(t, &rep)
 		if rep.TasksOpened != 4 || rep.SourceName != "scan.csv" || rep.Mismatched != 1 {
 			t.Fatalf("audit %+v", rep)
 		}
 		r = a.do(http.MethodPost, "/api/v1/audits?name=scan2&class=server&format=json&compare=os,cpu_count", lib, "application/octet-stream",
-			`[{"serial_number": "SN2", "os": "Linux", "cpu_count": 9}]`).want(t, http.StatusCreated)
-		r.decode(t, &rep)
+			`[{"serial_number": "SN2", "os": "Linux", "cpu_count": 9}]`).Want(t, http.StatusCreated)
+		r.Decode(t, &rep)
 		if rep.ID == 0 || rep.Mismatched != 1 || rep.Missing != 3 || rep.Findings[0].Differences[0].Field != "cpu_count" {
 			t.Fatalf("audit %+v", rep)
 		}
 		var list listing.Page[cmdb.Audit]
-		r = a.do(http.MethodGet, "/api/v1/audits?limit=1", str, "", nil).want(t, http.StatusOK)
-		r.decode(t, &list)
-		if r.header.Get("X-Total-Count") != "2" || list.Items[0].ID != rep.ID || r.header.Get("Link") == "" {
-			t.Errorf("list %s %v", r.body, r.header)
+		r = a.do(http.MethodGet, "/api/v1/audits?limit=1", str, "", nil).Want(t, http.StatusOK)
+		r.Decode(t, &list)
+		if r.Header.Get("X-Total-Count") != "2" || list.Items[0].ID != rep.ID || r.Header.Get("Link") == "" {
+			t.Errorf("list %s %v", r.Body, r.Header)
 		}
 		var one cmdb.Audit
-		a.do(http.MethodGet, fmt.Sprintf("/api/v1/audits/%d", rep.ID), str, "", nil).want(t, http.StatusOK).decode(t, &one)
+		a.do(http.MethodGet, fmt.Sprintf("/api/v1/audits/%d", rep.ID), str, "", nil).Want(t, http.StatusOK).Decode(t, &one)
 		if one.Name != "scan2" || !slices.Equal(one.Compare, []string{"os", "cpu_count"}) {
 			t.Errorf("audit %+v", one)
 		}
 		var fs listing.Page[cmdb.AuditFinding]
-		a.do(http.MethodGet, fmt.Sprintf("/api/v1/audits/%d/findings?kind=mismatched", rep.ID), str, "", nil).want(t, http.StatusOK).decode(t, &fs)
+		a.do(http.MethodGet, fmt.Sprintf("/api/v1/audits/%d/findings?kind=mismatched", rep.ID), str, "", nil).Want(t, http.StatusOK).Decode(t, &fs)
 		if len(fs.Items) != 1 || fs.Items[0].CI == nil || fs.Items[0].CI.Name != "web2" {
 			t.Errorf("findings %+v", fs.Items)
 		}
-		a.do(http.MethodGet, fmt.Sprintf("/api/v1/audits/%d/findings?kind=odd", rep.ID), str, "", nil).want(t, http.StatusUnprocessableEntity)
-		a.do(http.MethodGet, "/api/v1/audits/999/findings", str, "", nil).want(t, http.StatusNotFound)
+		a.do(http.MethodGet, fmt.Sprintf("/api/v1/audits/%d/findings?kind=odd", rep.ID), str, "", nil).Want(t, http.StatusUnprocessableEntity)
+		a.do(http.MethodGet, "/api/v1/audits/999/findings", str, "", nil).Want(t, http.StatusNotFound)
 	})
 }

@@ -194,39 +194,39 @@ func TestBaselineAPI(t *testing.T) {
 		t.Parallel()
 		e := newCtlEnv(t, d)
 		a := newCtlAPI(e)
-		mgr, str := a.token(e.manager), a.token(e.stranger)
+		mgr, str := a.Token(e.manager), a.Token(e.stranger)
 		web := e.ci("server", "web-01", cmdb.Attrs{"os": "Linux"})
 		body := map[string]any{"name": "servers", "scope": map[string]any{"class": "server"}}
-		a.do(http.MethodPost, "/api/v1/baselines", str, "", body).want(t, http.StatusForbidden)
+		a.do(http.MethodPost, "/api/v1/baselines", str, "", body).Want(t, http.StatusForbidden)
 		var b cmdb.Baseline
-		a.do(http.MethodPost, "/api/v1/baselines", mgr, "", body).want(t, http.StatusCreated).decode(t, &b)
+		a.do(http.MethodPost, "/api/v1/baselines", mgr, "", body).Want(t, http.StatusCreated).Decode(t, &b)
 		if b.CICount != 1 {
 			t.Fatalf("baseline %+v", b)
 		}
-		a.do(http.MethodPost, "/api/v1/baselines", mgr, "", body).want(t, http.StatusConflict)
+		a.do(http.MethodPost, "/api/v1/baselines", mgr, "", body).Want(t, http.StatusConflict)
 		a.do(http.MethodPost, "/api/v1/baselines", mgr, "", map[string]any{"name": "x", "scope": map[string]any{"status": "gone"}}).
-			want(t, http.StatusUnprocessableEntity)
+			Want(t, http.StatusUnprocessableEntity)
 		for i := range 2 {
-			a.do(http.MethodPost, "/api/v1/baselines", mgr, "", map[string]any{"name": fmt.Sprint("more ", i)}).want(t, http.StatusCreated)
+			a.do(http.MethodPost, "/api/v1/baselines", mgr, "", map[string]any{"name": fmt.Sprint("more ", i)}).Want(t, http.StatusCreated)
 		}
 		var list listing.Page[cmdb.Baseline]
-		r := a.do(http.MethodGet, "/api/v1/baselines?limit=2", str, "", nil).want(t, http.StatusOK)
-		r.decode(t, &list)
-		if r.header.Get("X-Total-Count") != "3" || len(list.Items) != 2 || list.Items[0].Name != "more 1" || r.header.Get("Link") == "" {
-			t.Errorf("list: %s %v", r.body, r.header)
+		r := a.do(http.MethodGet, "/api/v1/baselines?limit=2", str, "", nil).Want(t, http.StatusOK)
+		r.Decode(t, &list)
+		if r.Header.Get("X-Total-Count") != "3" || len(list.Items) != 2 || list.Items[0].Name != "more 1" || r.Header.Get("Link") == "" {
+			t.Errorf("list: %s %v", r.Body, r.Header)
 		}
-		a.do(http.MethodGet, "/api/v1/baselines?name=serv", str, "", nil).want(t, http.StatusOK).decode(t, &list)
+		a.do(http.MethodGet, "/api/v1/baselines?name=serv", str, "", nil).Want(t, http.StatusOK).Decode(t, &list)
 		if len(list.Items) != 1 || list.Items[0].ID != b.ID {
 			t.Errorf("filtered list: %+v", list.Items)
 		}
 		var got cmdb.Baseline
-		a.do(http.MethodGet, fmt.Sprintf("/api/v1/baselines/%d", b.ID), str, "", nil).want(t, http.StatusOK).decode(t, &got)
+		a.do(http.MethodGet, fmt.Sprintf("/api/v1/baselines/%d", b.ID), str, "", nil).Want(t, http.StatusOK).Decode(t, &got)
 		if got.Name != "servers" || got.Scope.Class != "server" {
 			t.Errorf("baseline %+v", got)
 		}
-		a.do(http.MethodGet, "/api/v1/baselines/999", str, "", nil).want(t, http.StatusNotFound)
+		a.do(http.MethodGet, "/api/v1/baselines/999", str, "", nil).Want(t, http.StatusNotFound)
 		var items listing.Page[cmdb.BaselineItem]
-		a.do(http.MethodGet, fmt.Sprintf("/api/v1/baselines/%d/items", b.ID), str, "", nil).want(t, http.StatusOK).decode(t, &items)
+		a.do(http.MethodGet, fmt.Sprintf("/api/v1/baselines/%d/items", b.ID), str, "", nil).Want(t, http.StatusOK).Decode(t, &items)
 		if len(items.Items) != 1 || items.Items[0].CIID != web.ID {
 			t.Errorf("items %+v", items)
 		}
@@ -235,12 +235,12 @@ func TestBaselineAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		var c cmdb.Comparison
-		a.do(http.MethodGet, fmt.Sprintf("/api/v1/baselines/%d/compare", b.ID), str, "", nil).want(t, http.StatusOK).decode(t, &c)
+		a.do(http.MethodGet, fmt.Sprintf("/api/v1/baselines/%d/compare", b.ID), str, "", nil).Want(t, http.StatusOK).Decode(t, &c)
 		if c.Summary.Changed != 1 || c.Changed[0].Changes[0].Field != "attributes.os" {
 			t.Errorf("comparison %+v", c)
 		}
-		a.do(http.MethodGet, fmt.Sprintf("/api/v1/baselines/%d/compare?against=%d", b.ID, list.Items[0].ID), str, "", nil).want(t, http.StatusOK)
-		a.do(http.MethodGet, fmt.Sprintf("/api/v1/baselines/%d/compare?against=soon", b.ID), str, "", nil).want(t, http.StatusUnprocessableEntity)
-		a.do(http.MethodGet, fmt.Sprintf("/api/v1/baselines/%d/compare?against=999", b.ID), str, "", nil).want(t, http.StatusUnprocessableEntity)
+		a.do(http.MethodGet, fmt.Sprintf("/api/v1/baselines/%d/compare?against=%d", b.ID, list.Items[0].ID), str, "", nil).Want(t, http.StatusOK)
+		a.do(http.MethodGet, fmt.Sprintf("/api/v1/baselines/%d/compare?against=soon", b.ID), str, "", nil).Want(t, http.StatusUnprocessableEntity)
+		a.do(http.MethodGet, fmt.Sprintf("/api/v1/baselines/%d/compare?against=999", b.ID), str, "", nil).Want(t, http.StatusUnprocessableEntity)
 	})
 }

@@ -313,58 +313,58 @@ func TestBulkAPI(t *testing.T) {
 		t.Parallel()
 		e := newCtlEnv(t, d)
 		a := newCtlAPI(e)
-		mgr, str := a.token(e.manager), a.token(e.stranger)
+		mgr, str := a.Token(e.manager), a.Token(e.stranger)
 		var rep cmdb.ImportReport
-		a.do(http.MethodPost, "/api/v1/cis/import?dryRun=true", mgr, "text/csv", importServersCSV).want(t, http.StatusOK).decode(t, &rep)
+		a.do(http.MethodPost, "/api/v1/cis/import?dryRun=true", mgr, "text/csv", importServersCSV).Want(t, http.StatusOK).Decode(t, &rep)
 		if rep.Created != 3 || rep.Applied {
 			t.Fatalf("dry run %+v", rep)
 		}
-		a.do(http.MethodPost, "/api/v1/cis/import", str, "text/csv", importServersCSV).want(t, http.StatusForbidden)
-		a.do(http.MethodPost, "/api/v1/cis/import?source=servers.csv", mgr, "text/csv", importServersCSV).want(t, http.StatusOK).decode(t, &rep)
+		a.do(http.MethodPost, "/api/v1/cis/import", str, "text/csv", importServersCSV).Want(t, http.StatusForbidden)
+		a.do(http.MethodPost, "/api/v1/cis/import?source=servers.csv", mgr, "text/csv", importServersCSV).Want(t, http.StatusOK).Decode(t, &rep)
 		if rep.Created != 3 || !rep.Applied || rep.Source != "servers.csv" {
 			t.Fatalf("import %+v", rep)
 		}
-		r := a.do(http.MethodPost, "/api/v1/cis/import", mgr, "text/csv", "class,name,cpu_count\nserver,x,many\n").want(t, http.StatusUnprocessableEntity)
+		r := a.do(http.MethodPost, "/api/v1/cis/import", mgr, "text/csv", "class,name,cpu_count\nserver,x,many\n").Want(t, http.StatusUnprocessableEntity)
 		var p ctlProblem
-		r.decode(t, &p)
+		r.Decode(t, &p)
 		if len(p.Errors) != 1 || p.Errors[0].Location != "row 2.attributes.cpu_count" {
-			t.Errorf("bad row: %s", r.body)
+			t.Errorf("bad row: %s", r.Body)
 		}
 		a.do(http.MethodPost, "/api/v1/cis/import?format=json", mgr, "application/json", `[{"class": "server", "name": "js", "cpu_count": 2}]`).
-			want(t, http.StatusOK).decode(t, &rep)
+			Want(t, http.StatusOK).Decode(t, &rep)
 		if rep.Created != 1 {
 			t.Errorf("JSON import %+v", rep)
 		}
-		a.do(http.MethodPost, "/api/v1/cis/import?rules=os", mgr, "text/csv", importServersCSV).want(t, http.StatusUnprocessableEntity)
-		a.do(http.MethodPost, "/api/v1/cis/import", mgr, "application/octet-stream", importServersCSV).want(t, http.StatusUnprocessableEntity)
+		a.do(http.MethodPost, "/api/v1/cis/import?rules=os", mgr, "text/csv", importServersCSV).Want(t, http.StatusUnprocessableEntity)
+		a.do(http.MethodPost, "/api/v1/cis/import", mgr, "application/octet-stream", importServersCSV).Want(t, http.StatusUnprocessableEntity)
 
-		r = a.do(http.MethodGet, "/api/v1/cis/export?class=server", str, "", nil).want(t, http.StatusOK)
-		if ct := r.header.Get("Content-Type"); ct != "text/csv; charset=utf-8" || !strings.Contains(r.header.Get("Content-Disposition"), "cis.csv") ||
-			!strings.HasPrefix(string(r.body), "UNCLASSIFIED\nid,class,") || strings.Count(string(r.body), "\n") != 7 {
-			t.Errorf("export %v:\n%s", r.header, r.body)
+		r = a.do(http.MethodGet, "/api/v1/cis/export?class=server", str, "", nil).Want(t, http.StatusOK)
+		if ct := r.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" || !strings.Contains(r.Header.Get("Content-Disposition"), "cis.csv") ||
+			!strings.HasPrefix(string(r.Body), "UNCLASSIFIED\nid,class,") || strings.Count(string(r.Body), "\n") != 7 {
+			t.Errorf("export %v:\n%s", r.Header, r.Body)
 		}
-		a.do(http.MethodPost, "/api/v1/cis/import?dryRun=true", mgr, "text/csv", r.body).want(t, http.StatusOK).decode(t, &rep)
+		a.do(http.MethodPost, "/api/v1/cis/import?dryRun=true", mgr, "text/csv", r.Body).Want(t, http.StatusOK).Decode(t, &rep)
 		if rep.Unchanged != 4 || rep.Created+rep.Updated != 0 {
 			t.Errorf("round trip %+v", rep)
 		}
-		a.do(http.MethodGet, "/api/v1/cis/export?class=nope", str, "", nil).want(t, http.StatusUnprocessableEntity)
-		a.do(http.MethodGet, "/api/v1/cis/export?format=xml", str, "", nil).want(t, http.StatusUnprocessableEntity)
+		a.do(http.MethodGet, "/api/v1/cis/export?class=nope", str, "", nil).Want(t, http.StatusUnprocessableEntity)
+		a.do(http.MethodGet, "/api/v1/cis/export?format=xml", str, "", nil).Want(t, http.StatusUnprocessableEntity)
 
 		var rr cmdb.RelationImportReport
 		a.do(http.MethodPost, "/api/v1/relations/import", mgr, "text/csv", "source_name,type,target_name\nvm1,runs_on,web1\n").
-			want(t, http.StatusOK).decode(t, &rr)
+			Want(t, http.StatusOK).Decode(t, &rr)
 		if rr.Created != 1 {
 			t.Errorf("relation import %+v", rr)
 		}
-		r = a.do(http.MethodGet, "/api/v1/relations/export?format=json&type=runs_on", str, "", nil).want(t, http.StatusOK)
-		if r.header.Get("Content-Type") != "application/json" || !strings.Contains(string(r.body), `"type":"runs_on"`) {
-			t.Errorf("relations export %v %s", r.header, r.body)
+		r = a.do(http.MethodGet, "/api/v1/relations/export?format=json&type=runs_on", str, "", nil).Want(t, http.StatusOK)
+		if r.Header.Get("Content-Type") != "application/json" || !strings.Contains(string(r.Body), `"type":"runs_on"`) {
+			t.Errorf("relations export %v %s", r.Header, r.Body)
 		}
-		a.do(http.MethodPost, "/api/v1/relations/import?format=json", mgr, "application/json", r.body).want(t, http.StatusOK).decode(t, &rr)
+		a.do(http.MethodPost, "/api/v1/relations/import?format=json", mgr, "application/json", r.Body).Want(t, http.StatusOK).Decode(t, &rr)
 		if rr.Unchanged != 1 || rr.Created != 0 {
 			t.Errorf("relations round trip %+v", rr)
 		}
-		a.do(http.MethodGet, "/api/v1/relations/export?type=likes", str, "", nil).want(t, http.StatusUnprocessableEntity)
+		a.do(http.MethodGet, "/api/v1/relations/export?type=likes", str, "", nil).Want(t, http.StatusUnprocessableEntity)
 	})
 }
 

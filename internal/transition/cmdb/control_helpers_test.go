@@ -4,17 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"steward/internal/framework"
 	"steward/internal/platform/audit"
@@ -23,6 +15,7 @@ import (
 	"steward/internal/platform/db"
 	"steward/internal/platform/errs"
 	"steward/internal/platform/httpx"
+	"steward/internal/platform/httpx/apitest"
 	"steward/internal/platform/outbox"
 	"steward/internal/platform/raci"
 	"steward/internal/platform/record"
@@ -173,91 +166,33 @@ func (a *ctlApproving) Approved(_ context.Context, ci int64, ref string) (bool, 
 // ctlAPI is the configuration management API over a ctlEnv, behind the
 // middleware the application uses.
 type ctlAPI struct {
-	e       *ctlEnv
-	handler http.Handler
+	*apitest.API
+	e *ctlEnv
 }
 
 func newCtlAPI(e *ctlEnv) *ctlAPI {
-	httpx.InstallErrorSanitizer()
-	cfg := huma.DefaultConfig("CMDB API test", "1")
-	cfg.OpenAPIPath, cfg.DocsPath, cfg.SchemasPath, cfg.CreateHooks = "/api/v1/openapi", "", "", nil
-	cfg.RejectUnknownQueryParameters = true
-	mux := http.NewServeMux()
-	hapi := humago.New(mux, cfg)
-	hapi.UseMiddleware(auth.APIGuard(hapi, e.auth))
-	log := slog.New(slog.DiscardHandler)
-	japi := &httpx.API{API: hapi, Log: log}
-	cmdb.RegisterAPI(japi, e.svc)
-	return &ctlAPI{e: e, handler: httpx.Chain(mux, httpx.RequestMeta(), httpx.MaxBody(32<<20), httpx.CheckJSONBody(1<<20),
-		auth.Authenticate(e.auth, log, nil), raci.RequestCache, httpx.APIErrorsAsProblems)}
-}
-
-func (a *ctlAPI) token(u auth.User) string {
-	a.e.t.Helper()
-	secret, _, err := a.e.auth.CreateToken(context.Background(), u.ID, "test", time.Hour)
-	if err != nil {
-		a.e.t.Fatal(err)
-	}
-	return secret
-}
-
-type ctlReply struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (r ctlReply) want(t testing.TB, status int) ctlReply {
-	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
-	}
-	return r
-}
-
-func (r ctlReply) decode(t testing.TB, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
-		t.Fatalf("decode %s: %v", r.body, err)
-	}
+	return &ctlAPI{API: apitest.New(e.t, e.auth, func(a *httpx.API) { cmdb.RegisterAPI(a, e.svc) }), e: e}
 }
 
 // ctlProblem is a problem+json body.
-type ctlProblem struct {
-	Detail string
-	Errors []struct{ Location, Message string }
-}
+type ctlProblem = apitest.Problem
 
-// do sends a request; a non-nil body that is not []byte is sent as JSON.
-func (a *ctlAPI) do(method, path, token, contentType string, body any) ctlReply {
+// do sends a request with contentType: a []byte or string body as is, and
+// any other non-nil body as JSON (application/json unless contentType says otherwise).
+func (a *ctlAPI) do(method, path, token, contentType string, body any) apitest.Reply {
 	a.e.t.Helper()
-	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
+		return a.Raw(method, path, token, contentType, nil)
 	case []byte:
-		rd = bytes.NewReader(b)
+		return a.Raw(method, path, token, contentType, b)
 	case string:
-		rd = strings.NewReader(b)
-	default:
-		j, err := json.Marshal(body)
-		if err != nil {
-			a.e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-		if contentType == "" {
-			contentType = "application/json"
-		}
+		return a.Raw(method, path, token, contentType, append([]byte{}, b...))
 	}
-	req := httptest.NewRequest(method, path, rd)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+	if contentType == "" {
+		return a.Do(method, path, token, body)
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	w := httptest.NewRecorder()
-	a.handler.ServeHTTP(w, req)
-	return ctlReply{status: w.Code, header: w.Header(), body: w.Body.Bytes()}
+	return a.Do(method, path, token, body, "Content-Type", contentType)
 }
 
 // ctlJSONDiff compares two values by their JSON form, returning both when they differ.
