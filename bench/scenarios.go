@@ -86,6 +86,7 @@ func registry() []Scenario {
 		kernelScenarios(),
 		cmdbScenarios(),
 		assetScenarios(),
+		incidentScenarios(),
 		storageScenarios(),
 	)
 }

@@ -83,6 +83,15 @@ func tableSpecs() [][]string {
 			"remediation"},
 		{"asset_remediations", "record_id", "asset_id", "audit_id", "reason", "observed", "location_ci_id"},
 		{"record_links", "id", "from_id", "to_id", "type", "created_by", "created_at"},
+		{"incident_categories", "id", "parent_key", "cat_key", "label", "description", "active", "position", "version", "created_at",
+			"updated_at"},
+		{"incidents", "record_id", "ci_id", "category", "subcategory", "logged_category", "logged_subcategory", "channel", "impact",
+			"urgency", "path", "major_manager_id", "major_declared_at", "major_reason", "hold_reason", "held_at", "resolved_at",
+			"resolved_by", "resolution_code", "resolution_notes", "effort_minutes", "first_contact", "closed_at", "closed_by",
+			"category_reviewed", "category_changed"},
+		{"incident_major_updates", "id", "record_id", "audience", "message", "author_id", "author_name", "created_at"},
+		{"incident_major_comms", "id", "record_id", "channel", "party", "summary", "author_id", "author_name", "created_at"},
+		{"incident_major_reviews", "record_id", "summary", "root_cause", "lessons", "actions", "reviewed_by", "reviewed_at"},
 	}
 }
 

@@ -12,9 +12,9 @@ import (
 // management process enriched event log", about 25,000 incidents) and the BPI
 // Challenge 2014 ITSM data (Rabobank, about 46,000 incidents).
 //
-// In use now: Discrete, Zipf, Pareto, LogNormal (FromMedianP90) and Poisson.
-// Waiting for the incident generator, and tested here so that it can rely on
-// them: PriorityMix, ResolutionHours and Reassignments.
+// All are in use: Discrete, Zipf, Pareto, LogNormal (FromMedianP90) and
+// Poisson by every generator; PriorityMix, ResolutionHours and Reassignments
+// by the incident generator.
 
 // Discrete draws an index 0…n-1 with probability proportional to its weight.
 type Discrete struct {
@@ -124,17 +124,17 @@ func Poisson(r *rand.Rand, mean float64) int {
 
 // PriorityMix is the share of incident priorities 1 to 4 in real service
 // desks: about 2 % P1, 4 % P2, 85 % P3 and 9 % P4. Sample returns an index
-// 0–3; add 1 for the priority. Waiting for the incident generator.
+// 0–3; add 1 for the priority class (the incident generator maps it onto the
+// cells of the priority matrix).
 func PriorityMix() Discrete { return NewDiscrete([]float64{2, 4, 85, 9}) }
 
 // ResolutionHours is the time to resolve an incident, in hours: log-normal
 // with a median of 54 h and a 90th percentile of 760 h (so Sigma ≈ 2.06 and
-// the mean ≈ 450 h). Waiting for the incident generator.
+// the mean ≈ 450 h).
 func ResolutionHours() LogNormal { return LogNormalFromMedianP90(54, 760) }
 
 // Reassignments draws how often an incident changes assignment group: 56 %
-// never, 23 % once, 10 % twice, the rest three times or more. Waiting for the
-// incident generator.
+// never, 23 % once, 10 % twice, the rest three times or more.
 func Reassignments(r *rand.Rand) int {
 	// P(0), P(1), P(2); the remaining 11 % are three or more, in a geometric
 	// tail that halves with each further reassignment.

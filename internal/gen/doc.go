@@ -5,7 +5,7 @@
 // # Scale
 //
 // The scale N is the organisation's size in incidents over the two generated
-// years: the largest kind of record once the incident generator lands. The
+// years: the largest kind of record (the incidents generator writes N). The
 // rest follows from N with the ratios of the ServiceNow incident log (about
 // 25,000 incidents, 80 assignment groups, 230 resolvers): N/10 users (about
 // five incidents per person per year), N/100 of them staff in N/300 assignment
@@ -32,14 +32,25 @@
 //     their predecessors), some still in draft, in review or waiting for the
 //     owner's approval; findings with corrective actions carried as far as
 //     their log-normal durations allow; quarterly performance evaluations.
+//   - cmdb: N configuration items and about 3.2 N relations on the default
+//     class tree, with services, versions and bench markers (cmdb.go).
+//   - assets: the asset register of about 0.28 N assets, installations,
+//     licences and inventory audits (assets.go).
+//   - incidents: N incidents over the two years (incidents.go): callers from
+//     the generated users, resolver groups that work in IM and their members,
+//     services and CIs of the CMDB, categories with a Zipf long tail over the
+//     taxonomy (30 categories and up to about 135 subcategories, the issue's
+//     30 and 100 per 1,000 incidents capped at the taxonomy's size), the
+//     priority mix, log-normal resolution times and reassignment counts of
+//     dist.go, about 1 % major incidents with their children, updates and
+//     reviews, 0.5 % security incidents, and a state mix that follows age.
+//     Their journals hold the state-changing steps and one assignment, about
+//     four to five entries per incident, not the ten state changes and three
+//     interactions of a real incident (see incidents.go).
 //
-// The incident, CI and SLA generators of later issues plug in the same way,
-// after people and process-roles, whose World they build on. The samplers they
-// need (PriorityMix, ResolutionHours, Reassignments, Zipf for categories,
-// Pareto for the CI fan-out) are in dist.go and tested now. Not here yet, and
-// so not generated: incidents, CIs, SLAs, and the per-incident figures of the
-// issue (about 3 interactions, 0.65 changes and 10 state changes per incident;
-// 30 categories and 100 subcategories per 1,000 incidents).
+// The SLA generator of a later issue plugs in the same way, after the ones
+// whose World and rows it builds on. Not generated yet: SLAs, service
+// requests, problems, changes.
 //
 // # Determinism
 //

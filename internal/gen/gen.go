@@ -106,6 +106,7 @@ func Generators() []Generator {
 		{Name: "controls", Generate: genControls},
 		{Name: "cmdb", Generate: genCMDB},
 		{Name: "assets", Generate: genAssets},
+		{Name: "incidents", Generate: genIncidents},
 	}
 }
 
