@@ -176,8 +176,22 @@ func (s *site) actionFields(ctx context.Context, rec *record.Record, inc *incide
 				af.Value = cur
 			}
 			af.Hint = "Review the categorisation: change it if it was wrong."
+			st, err := cache.settings(ctx, s)
+			if err != nil {
+				return nil, err
+			}
+			// The review never crosses the security line (the service refuses it):
+			// a security incident keeps a security category, any other keeps a desk one.
+			secure := inc != nil && inc.Path == incident.PathSecurity
 			for _, c := range cats {
 				if (name == "closureCategory") != (c.Parent == "") {
+					continue
+				}
+				top := c.Key
+				if c.Parent != "" {
+					top = c.Parent
+				}
+				if slices.Contains(st.SecurityCategories, top) != secure {
 					continue
 				}
 				label := c.Label

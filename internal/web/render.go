@@ -84,6 +84,8 @@ var templateFuncs = template.FuncMap{
 	"summary": func(n int, text string) string { return summary(text, n) },
 	// sentence capitalises a service message and ends it with a full stop.
 	"sentence": sentence,
+	// clause drops a text's final full stop, for text the template ends itself.
+	"clause": func(s string) string { return strings.TrimRight(strings.TrimSpace(s), ".") },
 	// letters splits a RACI cell such as "A/R" into its letters.
 	"letters": func(cell string) []string {
 		if cell == "" {
