@@ -256,7 +256,7 @@ func (s *Service) AddChildren(ctx context.Context, number string, numbers []stri
 	}
 	var f fieldErrs
 	seen := map[string]bool{}
-	var todo []string
+	var toLink []string
 	for i, n := range numbers {
 		loc := fmt.Sprintf("body.numbers[%d]", i)
 		n = record.NormalizeNumber(n)
@@ -290,7 +290,7 @@ func (s *Service) AddChildren(ctx context.Context, number string, numbers []stri
 		}
 		switch p {
 		case "":
-			todo = append(todo, c.Number)
+			toLink = append(toLink, c.Number)
 		case parent.Number:
 		default:
 			f.add(loc, "already a child of "+p, n)
@@ -300,24 +300,24 @@ func (s *Service) AddChildren(ctx context.Context, number string, numbers []stri
 		return nil, err
 	}
 	linked = []string{}
-	if len(todo) == 0 {
+	if len(toLink) == 0 {
 		return linked, nil
 	}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		for _, c := range todo {
+		for _, c := range toLink {
 			if _, err := s.records.LinkIn(ctx, tx, parent.Number, record.ParentOf, c); err != nil {
 				return err
 			}
 		}
 		s.trail.Record(ctx, tx, audit.Entry{Action: "incident.major.children", ObjectType: "record", ObjectID: parent.Number,
-			Changes: []audit.Change{{Field: "children", New: todo}}})
+			Changes: []audit.Change{{Field: "children", New: toLink}}})
 		return s.events.Emit(ctx, tx, outbox.Event{Type: "incident.children_linked", Subject: subject(parent.Number),
-			Data: map[string]any{"number": parent.Number, "children": todo}})
+			Data: map[string]any{"number": parent.Number, "children": toLink}})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return todo, nil
+	return toLink, nil
 }
 
 // RecordReview records (or rewrites) the review of a resolved major incident

@@ -88,7 +88,7 @@ type group struct {
 	number      string
 	rows        int
 	best        *candidate // the last row with a state other than "-100"
-	placeholder int        // line of the last "-100" row, for the report
+	noStateLine int        // line of the last "-100" row, for the report
 }
 
 // candidate is one row read into an incident, with what orders it among its number's rows.
@@ -243,8 +243,8 @@ func (p *parser) row(line int, rec []string) {
 		p.seq = append(p.seq, g)
 	}
 	g.rows++
-	if fold(c.inc.SourceState) == placeholderState {
-		g.placeholder = line
+	if fold(c.inc.SourceState) == noStateValue {
+		g.noStateLine = line
 		return
 	}
 	if g.best == nil || c.after(g.best) {
@@ -258,7 +258,7 @@ func (p *parser) finish() []Incident {
 	for _, g := range p.seq {
 		switch {
 		case g.best == nil:
-			p.skipIncident(g.placeholder, g.number, fmt.Sprintf("no row with a known state: all %d rows have state %s, the event log's \"no state\"", g.rows, placeholderState))
+			p.skipIncident(g.noStateLine, g.number, fmt.Sprintf("no row with a known state: all %d rows have state %s, the event log's \"no state\"", g.rows, noStateValue))
 		default:
 			inc, ok := derive(g.best)
 			if !ok {

@@ -31,8 +31,8 @@ const (
 	ChannelImport = "import"
 )
 
-// placeholderState is the value ServiceNow's event log writes when a row has no state.
-const placeholderState = "-100"
+// noStateValue is the value ServiceNow's event log writes when a row has no state.
+const noStateValue = "-100"
 
 // states maps a ServiceNow incident state, lower-cased with single spaces, to Steward's.
 // Both the labels and the numeric choice values of ServiceNow's incident table are known.
@@ -61,11 +61,11 @@ var states = map[string]string{
 	"8":                  StateCancelled,
 }
 
-// mapState maps a ServiceNow state to Steward's. placeholder is true for "-100", the
+// mapState maps a ServiceNow state to Steward's. noState is true for "-100", the
 // event log's "no state"; ok is false for a state this importer does not know.
-func mapState(s string) (state string, placeholder, ok bool) {
+func mapState(s string) (state string, noState, ok bool) {
 	k := fold(s)
-	if k == placeholderState {
+	if k == noStateValue {
 		return "", true, false
 	}
 	state, ok = states[k]

@@ -243,9 +243,9 @@ func TestParseLevel(t *testing.T) {
 func TestMapState(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		in              string
-		want            string
-		placeholder, ok bool
+		in          string
+		want        string
+		noState, ok bool
 	}{
 		{"New", StateNew, false, true},
 		{"Active", StateInProgress, false, true},
@@ -273,9 +273,9 @@ func TestMapState(t *testing.T) {
 		{"", "", false, false},
 	}
 	for _, tt := range tests {
-		got, placeholder, ok := mapState(tt.in)
-		if got != tt.want || placeholder != tt.placeholder || ok != tt.ok {
-			t.Errorf("mapState(%q) = %q, %v, %v; want %q, %v, %v", tt.in, got, placeholder, ok, tt.want, tt.placeholder, tt.ok)
+		got, noState, ok := mapState(tt.in)
+		if got != tt.want || noState != tt.noState || ok != tt.ok {
+			t.Errorf("mapState(%q) = %q, %v, %v; want %q, %v, %v", tt.in, got, noState, ok, tt.want, tt.noState, tt.ok)
 		}
 	}
 }
