@@ -95,11 +95,12 @@ func (s *site) raiseProblem(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	if label == "" {
 		label = key
 	}
+	incidents := strings.Fields(f.Get("incidents"))
 	in := problem.NewProblem{Title: clip("Recurring incidents: "+label, 200),
-		Description: fmt.Sprintf("%d incidents on %s %s between %s and %s (trend view).", count, by, label,
-			from.Format("2 Jan 2006"), to.Format("2 Jan 2006")),
+		Description: fmt.Sprintf("%d incidents on %s %s between %s and %s (trend view); the %d most recent are linked.",
+			count, by, label, from.Format("2 Jan 2006"), to.Format("2 Jan 2006"), len(incidents)),
 		Details:   problem.Details{Impact: 2, Urgency: 2},
-		Incidents: strings.Fields(f.Get("incidents")),
+		Incidents: incidents,
 		Trend:     &problem.ProblemTrend{By: problem.TrendBy(by), Key: key, From: from, To: to, Count: count}}
 	switch by {
 	case "category":

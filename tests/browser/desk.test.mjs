@@ -301,6 +301,22 @@ describe('service desk', () => {
     assert.equal(pathOf(page), '/portal');
   });
 
+  test('recurring incidents are grouped by category, and a problem is raised from a group', async () => {
+    const { page } = ctx;
+    await page.goto(`${server.url}/desk`);
+    await go(page, page.getByRole('link', { name: 'Recurring incidents' }));
+    assert.equal(pathOf(page), '/desk/trends');
+    const row = page.locator('table.data tbody tr', { hasText: 'Software' });
+    assert.equal(await row.count(), 1, 'the software incidents form one group');
+    assert.match(await row.innerText(), /\b[5-9]\b/, 'with all the incidents logged on it');
+    await screenshot(page, 'desk-trends', { fullPage: true });
+    await go(page, row.getByRole('button', { name: /Raise a problem/ }));
+    assert.match(pathOf(page), /^\/records\/PRB\d{7}$/);
+    assert.match(await page.locator('h1').innerText(), /Recurring incidents: Software/);
+    assert.ok(await page.locator('main a', { hasText: inc.down.number }).count() >= 1, 'the group\'s incidents are linked');
+    await screenshot(page, 'desk-trend-problem', { fullPage: true });
+  });
+
   test('the desk fits a narrow screen', async () => {
     const { page } = ctx;
     await page.setViewportSize({ width: 420, height: 900 });

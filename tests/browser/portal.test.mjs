@@ -198,4 +198,34 @@ describe('self-service portal', () => {
     assert.equal(got.state, 'closed');
     await screenshot(page, 'portal-confirmed', { fullPage: true });
   });
+
+  test('a catalog approval waits in the approver\'s "My approvals", needs a reason to reject, and is approved', async () => {
+    const { page } = admin;
+    const me = (await (await api.get(`${server.url}/api/v1/me`)).json()).id;
+    const teamURL = `${server.url}/api/v1/teams/${ids.team}`;
+    const etag = (await api.get(teamURL)).headers().etag;
+    const patched = await api.patch(teamURL, { headers: { 'If-Match': etag }, data: { members: [me] } });
+    assert.equal(patched.status(), 200, await patched.text());
+    const item = await api.post(`${server.url}/api/v1/catalog/items`, { data: { name: 'Headset', description: 'A USB headset.',
+      category: 'hardware', serviceId: ids.service, approvals: [{ kind: 'group', teamId: ids.team }],
+      tasks: [{ name: 'Hand it over', teamId: ids.team, stage: 1 }] } });
+    assert.equal(item.status(), 201, await item.text());
+    const req = await carol.page.context().request.post(`${server.url}/api/v1/requests`, { data: { catalogItemId: (await item.json()).id } });
+    assert.equal(req.status(), 201, await req.text());
+    const number = (await req.json()).number;
+    const valid = await api.post(`${server.url}/api/v1/requests/${number}/actions/validate`, { headers: { 'If-Match': req.headers().etag }, data: {} });
+    assert.ok(valid.ok(), await valid.text());
+
+    await page.goto(`${server.url}/approvals`);
+    const card = page.locator('#request-approvals article', { hasText: number });
+    assert.equal(await card.count(), 1);
+    assert.match(await card.innerText(), /Headset · requested by Carol Caller · level 1: team Workplace services/);
+    await go(page, card.getByRole('button', { name: /Reject/ }));
+    assert.match(await page.locator('#request-approvals').innerText(), /Give the reason for the rejection/);
+    await screenshot(page, 'approvals-request-error', { fullPage: true });
+    await go(page, page.locator('#request-approvals article', { hasText: number }).getByRole('button', { name: /Approve/ }));
+    assert.equal(await page.locator('#request-approvals article', { hasText: number }).count(), 0, 'no longer waiting');
+    const after = await (await api.get(`${server.url}/api/v1/requests/${number}`)).json();
+    assert.equal(after.state, 'in_fulfilment');
+  });
 });

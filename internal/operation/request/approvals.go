@@ -317,7 +317,7 @@ func (s *Service) PendingApprovals(ctx context.Context) (out []PendingRequestApp
 		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+approvalCols+`, r.number, r.title, COALESCE(r.requester_id, 0),
-		COALESCE(ru.username, ''), COALESCE(ci.name, '')`+approvalFrom+` JOIN records r ON r.id = a.request_id
+		COALESCE(NULLIF(ru.display_name, ''), ru.username, ''), COALESCE(ci.name, '')`+approvalFrom+` JOIN records r ON r.id = a.request_id
 		JOIN service_requests q ON q.record_id = r.id LEFT JOIN catalog_items ci ON ci.id = q.catalog_item_id
 		LEFT JOIN users ru ON ru.id = r.requester_id
 		WHERE a.state = 'pending' AND (r.requester_id IS NULL OR r.requester_id <> ?)

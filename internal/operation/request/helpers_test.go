@@ -2,21 +2,19 @@ package request_test
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"testing"
 	"time"
 
-	"steward/internal/framework"
 	"steward/internal/operation/request"
 	"steward/internal/platform/audit"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/clock"
 	"steward/internal/platform/db"
 	"steward/internal/platform/errs"
-	"steward/internal/platform/outbox"
 	"steward/internal/platform/raci"
 	"steward/internal/platform/record"
+	"steward/internal/platform/record/recordtest"
 )
 
 // env is request fulfilment over a fresh database, with the real RACI service
@@ -34,6 +32,7 @@ import (
 type env struct {
 	t     testing.TB
 	d     *db.DB
+	k     *recordtest.Kernel
 	clock *clock.Fixed
 	raci  *raci.Service
 	recs  *record.Service
@@ -52,17 +51,10 @@ type env struct {
 
 func newEnv(t testing.TB, d *db.DB) *env {
 	t.Helper()
-	c := clock.NewFixed(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
-	trail, events := audit.NewTrail(c), outbox.New(c, nil)
-	model, err := framework.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, d: d, clock: c}
-	e.auth = auth.NewService(d, trail, events, c, auth.NewHasher(0), auth.DefaultConfig())
-	e.raci = raci.New(d, model, trail, events, c)
-	e.recs = record.New(record.Deps{DB: d, Guard: e.raci, Model: model, Trail: trail, Events: events, Clock: c})
-	if e.svc, err = request.New(request.Deps{DB: d, Records: e.recs, Trail: trail, Events: events, Clock: c, RACI: e.raci,
+	k := recordtest.NewKernel(t, d, time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
+	e := &env{t: t, d: d, k: k, clock: k.Clock, auth: k.Auth, raci: k.RACI, recs: k.Records}
+	var err error
+	if e.svc, err = request.New(request.Deps{DB: d, Records: e.recs, Trail: k.Trail, Events: k.Events, Clock: k.Clock, RACI: e.raci,
 		Auth: e.auth}); err != nil {
 		t.Fatal(err)
 	}
@@ -85,17 +77,13 @@ func newEnv(t testing.TB, d *db.DB) *env {
 	e.desk = e.team("desk", e.ana)
 	e.network = e.team("network", e.ben)
 	e.cab = e.team("cab", e.gil, e.gus)
-	for _, a := range []raci.RoleAssignment{
+	e.k.Assign(e.admin, []raci.RoleAssignment{
 		{Subject: request.Process, Role: raci.RoleProcessOwner, UserID: e.rfOwner.ID},
 		{Subject: request.Process, Role: "process-manager", UserID: e.manager.ID},
 		{Subject: request.Process, Role: "process-analyst", UserID: e.agent.ID},
 		{Subject: request.Process, Role: "process-analyst", UserID: e.ana.ID, Scope: raci.Scope{TeamID: e.desk}},
 		{Subject: request.Process, Role: "process-analyst", UserID: e.ben.ID, Scope: raci.Scope{TeamID: e.network}},
-	} {
-		if _, err := e.raci.Assign(context.Background(), e.admin, a); err != nil {
-			t.Fatalf("assign %s: %v", a.Role, err)
-		}
-	}
+	}...)
 	e.service = e.serviceCI("Workplace")
 	ctx := auth.WithPrincipal(context.Background(), e.admin)
 	if err := d.InTx(ctx, func(tx *db.Tx) error {
@@ -111,15 +99,7 @@ func newEnv(t testing.TB, d *db.DB) *env {
 // user creates an account and returns it with a context acting as it.
 func (e *env) user(name string, admin bool) (auth.User, context.Context) {
 	e.t.Helper()
-	u := auth.User{Username: name, Admin: admin}
-	ctx := context.Background()
-	if err := e.d.InTx(ctx, func(tx *db.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO users (username, is_admin, created_at, updated_at)
-			VALUES (?, ?, 0, 0) RETURNING id`, name, admin).Scan(&u.ID)
-	}); err != nil {
-		e.t.Fatalf("create user %s: %v", name, err)
-	}
-	return u, auth.WithPrincipal(ctx, &auth.Principal{UserID: u.ID, Username: u.Username, Admin: admin})
+	return e.k.User(name, admin)
 }
 
 // team creates a team with members.
@@ -174,7 +154,7 @@ func (e *env) serviceCI(name string) int64 {
 	return id
 }
 
-func ptr[T any](v T) *T { return &v }
+func ptr[T any](v T) *T { return recordtest.Ptr(v) }
 
 // laptopItem is the catalog item of the scenario: a form, two approval levels
 // (the requester's manager, then the cab team) and three tasks, two in
@@ -293,41 +273,16 @@ func pendingOf(t testing.TB, r request.Request) int64 {
 }
 
 // event is one outbox row.
-type event struct {
-	Type    string
-	Subject string
-	Data    map[string]any
-}
+type event = recordtest.Event
 
 func (e *env) events(typ string) []event {
 	e.t.Helper()
-	rows, err := e.d.QueryContext(context.Background(), `SELECT type, subject, data FROM outbox_events WHERE type = ? ORDER BY id`, typ)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []event
-	for rows.Next() {
-		var ev event
-		var data string
-		if err := rows.Scan(&ev.Type, &ev.Subject, &data); err != nil {
-			e.t.Fatal(err)
-		}
-		if err := json.Unmarshal([]byte(data), &ev.Data); err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, ev)
-	}
-	return out
+	return recordtest.Events(e.t, e.d, typ)
 }
 
 func (e *env) audits(action string) []audit.Item {
 	e.t.Helper()
-	items, _, err := audit.List(context.Background(), e.d, audit.Filter{Action: action, Limit: 500})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return items
+	return recordtest.Audits(e.t, e.d, action)
 }
 
 // fieldAt reports whether err is Invalid naming loc.

@@ -378,7 +378,7 @@ func checkRequester(ctx context.Context, q db.Queryer, id int64) error {
 }
 
 // summaryCols are the columns scanSummary reads after the record's.
-const summaryCols = recordCols + `, COALESCE(q.catalog_item_id, 0), COALESCE(ci.name, ''), COALESCE(ru.username, ''),
+const summaryCols = recordCols + `, COALESCE(q.catalog_item_id, 0), COALESCE(ci.name, ''), COALESCE(NULLIF(ru.display_name, ''), ru.username, ''),
 	COALESCE(sv.name, ''), COALESCE(tm.name, ''), q.channel, q.approval_level, q.stage`
 
 const summaryFrom = ` FROM records r JOIN service_requests q ON q.record_id = r.id

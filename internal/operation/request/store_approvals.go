@@ -10,8 +10,8 @@ import (
 
 // ---- approvals ----
 
-const approvalCols = `a.id, a.level, a.kind, COALESCE(a.approver_id, 0), COALESCE(au.username, ''), COALESCE(a.team_id, 0),
-	COALESCE(at.name, ''), a.state, COALESCE(a.decided_by, 0), COALESCE(du.username, ''), a.decided_at, a.reason`
+const approvalCols = `a.id, a.level, a.kind, COALESCE(a.approver_id, 0), COALESCE(NULLIF(au.display_name, ''), au.username, ''), COALESCE(a.team_id, 0),
+	COALESCE(at.name, ''), a.state, COALESCE(a.decided_by, 0), COALESCE(NULLIF(du.display_name, ''), du.username, ''), a.decided_at, a.reason`
 
 const approvalFrom = ` FROM request_approvals a LEFT JOIN users au ON au.id = a.approver_id LEFT JOIN teams at ON at.id = a.team_id
 	LEFT JOIN users du ON du.id = a.decided_by`
@@ -202,7 +202,7 @@ type stageTaskRow struct {
 // loadStageTasks reads the opened tasks of a request with their team and assignee names.
 func loadStageTasks(ctx context.Context, q db.Queryer, requestID int64) ([]stageTaskRow, error) {
 	rows, err := q.QueryContext(ctx, `SELECT t.stage, t.position, r.number, r.title, r.state, COALESCE(r.team_id, 0), COALESCE(tm.name, ''),
-		COALESCE(r.assignee_id, 0), COALESCE(u.username, '') FROM request_tasks t JOIN records r ON r.id = t.record_id
+		COALESCE(r.assignee_id, 0), COALESCE(NULLIF(u.display_name, ''), u.username, '') FROM request_tasks t JOIN records r ON r.id = t.record_id
 		LEFT JOIN teams tm ON tm.id = r.team_id LEFT JOIN users u ON u.id = r.assignee_id
 		WHERE t.request_id = ? ORDER BY t.stage, t.position`, requestID)
 	if err != nil {
@@ -222,7 +222,7 @@ func loadStageTasks(ctx context.Context, q db.Queryer, requestID int64) ([]stage
 }
 
 // taskCols are the columns scanTask reads after the record's.
-const taskCols = recordCols + `, q.number, q.title, t.stage, COALESCE(tm.name, ''), COALESCE(u.username, '')`
+const taskCols = recordCols + `, q.number, q.title, t.stage, COALESCE(tm.name, ''), COALESCE(NULLIF(u.display_name, ''), u.username, '')`
 
 const taskFrom = ` FROM records r JOIN request_tasks t ON t.record_id = r.id JOIN records q ON q.id = t.request_id
 	LEFT JOIN teams tm ON tm.id = r.team_id LEFT JOIN users u ON u.id = r.assignee_id`
