@@ -2,20 +2,18 @@ package controls_test
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"testing"
 	"time"
 
-	"steward/internal/framework"
 	"steward/internal/improvement/controls"
 	"steward/internal/platform/audit"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/clock"
 	"steward/internal/platform/db"
-	"steward/internal/platform/outbox"
 	"steward/internal/platform/raci"
 	"steward/internal/platform/record"
+	"steward/internal/platform/record/recordtest"
 )
 
 // env is the controls over a fresh database, with the real RACI service
@@ -29,6 +27,7 @@ import (
 type env struct {
 	t     testing.TB
 	d     *db.DB
+	k     *recordtest.Kernel
 	clock *clock.Fixed
 	raci  *raci.Service
 	recs  *record.Service
@@ -42,17 +41,10 @@ type env struct {
 
 func newEnv(t testing.TB, d *db.DB) *env {
 	t.Helper()
-	c := clock.NewFixed(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
-	trail, events := audit.NewTrail(c), outbox.New(c, nil)
-	model, err := framework.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, d: d, clock: c}
-	e.auth = auth.NewService(d, trail, events, c, auth.NewHasher(0), auth.DefaultConfig())
-	e.raci = raci.New(d, model, trail, events, c)
-	e.recs = record.New(record.Deps{DB: d, Guard: e.raci, Model: model, Trail: trail, Events: events, Clock: c})
-	if e.svc, err = controls.New(controls.Deps{DB: d, Records: e.recs, Model: model, Clock: c}); err != nil {
+	k := recordtest.NewKernel(t, d, time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
+	e := &env{t: t, d: d, k: k, clock: k.Clock, auth: k.Auth, raci: k.RACI, recs: k.Records}
+	var err error
+	if e.svc, err = controls.New(controls.Deps{DB: d, Records: e.recs, Model: k.Model, Clock: k.Clock}); err != nil {
 		t.Fatal(err)
 	}
 	root, _ := e.user("root", true)
@@ -63,31 +55,19 @@ func newEnv(t testing.TB, d *db.DB) *env {
 	e.developer, e.dv = e.user("developer", false)
 	e.analyst, e.an = e.user("analyst", false)
 	e.stranger, e.s = e.user("stranger", false)
-	for _, a := range []raci.RoleAssignment{
+	e.k.Assign(admin, []raci.RoleAssignment{
 		{Subject: "IM", Role: raci.RoleProcessOwner, UserID: e.owner.ID},
 		{Subject: "IM", Role: "process-manager", UserID: e.manager.ID},
 		{Subject: "IM", Role: "process-developer", UserID: e.developer.ID},
 		{Subject: "IM", Role: "process-analyst", UserID: e.analyst.ID},
-	} {
-		if _, err := e.raci.Assign(context.Background(), admin, a); err != nil {
-			t.Fatalf("assign %s: %v", a.Role, err)
-		}
-	}
+	}...)
 	return e
 }
 
 // user creates an account and returns it with a context acting as it.
 func (e *env) user(name string, admin bool) (auth.User, context.Context) {
 	e.t.Helper()
-	u := auth.User{Username: name, Admin: admin}
-	ctx := context.Background()
-	if err := e.d.InTx(ctx, func(tx *db.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO users (username, is_admin, created_at, updated_at)
-			VALUES (?, ?, 0, 0) RETURNING id`, name, admin).Scan(&u.ID)
-	}); err != nil {
-		e.t.Fatalf("create user %s: %v", name, err)
-	}
-	return u, auth.WithPrincipal(ctx, &auth.Principal{UserID: u.ID, Username: u.Username, Admin: admin})
+	return e.k.User(name, admin)
 }
 
 // perform performs a workflow action through the record kernel.
@@ -108,31 +88,11 @@ func (e *env) mustPerform(ctx context.Context, number string, version int64, act
 }
 
 // event is one outbox row.
-type event struct {
-	Type string
-	Data map[string]any
-}
+type event = recordtest.Event
 
 func (e *env) events(typ string) []event {
 	e.t.Helper()
-	rows, err := e.d.QueryContext(context.Background(), `SELECT type, data FROM outbox_events WHERE type = ? ORDER BY id`, typ)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []event
-	for rows.Next() {
-		var ev event
-		var data string
-		if err := rows.Scan(&ev.Type, &data); err != nil {
-			e.t.Fatal(err)
-		}
-		if err := json.Unmarshal([]byte(data), &ev.Data); err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, ev)
-	}
-	return out
+	return recordtest.Events(e.t, e.d, typ)
 }
 
 // informed lists the usernames a raci.informed event names, sorted.
@@ -147,11 +107,7 @@ func informed(ev event) []string {
 
 func (e *env) audits(action string) []audit.Item {
 	e.t.Helper()
-	items, _, err := audit.List(context.Background(), e.d, audit.Filter{Action: action, Limit: 500})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return items
+	return recordtest.Audits(e.t, e.d, action)
 }
 
-func ptr[T any](v T) *T { return &v }
+func ptr[T any](v T) *T { return recordtest.Ptr(v) }

@@ -2,21 +2,18 @@ package incident_test
 
 import (
 	"context"
-	"encoding/json"
-	"slices"
 	"testing"
 	"time"
 
-	"steward/internal/framework"
 	"steward/internal/operation/incident"
 	"steward/internal/platform/audit"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/clock"
 	"steward/internal/platform/db"
 	"steward/internal/platform/errs"
-	"steward/internal/platform/outbox"
 	"steward/internal/platform/raci"
 	"steward/internal/platform/record"
+	"steward/internal/platform/record/recordtest"
 )
 
 // env is incident management over a fresh database, with the real RACI
@@ -31,6 +28,7 @@ import (
 type env struct {
 	t     testing.TB
 	d     *db.DB
+	k     *recordtest.Kernel
 	clock *clock.Fixed
 	raci  *raci.Service
 	recs  *record.Service
@@ -47,17 +45,10 @@ type env struct {
 
 func newEnv(t testing.TB, d *db.DB) *env {
 	t.Helper()
-	c := clock.NewFixed(time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC))
-	trail, events := audit.NewTrail(c), outbox.New(c, nil)
-	model, err := framework.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, d: d, clock: c}
-	e.auth = auth.NewService(d, trail, events, c, auth.NewHasher(0), auth.DefaultConfig())
-	e.raci = raci.New(d, model, trail, events, c)
-	e.recs = record.New(record.Deps{DB: d, Guard: e.raci, Model: model, Trail: trail, Events: events, Clock: c})
-	if e.svc, err = incident.New(incident.Deps{DB: d, Records: e.recs, Trail: trail, Events: events, Clock: c, RACI: e.raci}); err != nil {
+	k := recordtest.NewKernel(t, d, time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC))
+	e := &env{t: t, d: d, k: k, clock: k.Clock, auth: k.Auth, raci: k.RACI, recs: k.Records}
+	var err error
+	if e.svc, err = incident.New(incident.Deps{DB: d, Records: e.recs, Trail: k.Trail, Events: k.Events, Clock: k.Clock, RACI: e.raci}); err != nil {
 		t.Fatal(err)
 	}
 	e.root, e.rt = e.user("root", true)
@@ -68,16 +59,12 @@ func newEnv(t testing.TB, d *db.DB) *env {
 	e.caller, e.c = e.user("caller", false)
 	e.stranger, e.s = e.user("stranger", false)
 	e.secops, e.sec = e.user("secops", false)
-	for _, a := range []raci.RoleAssignment{
+	e.k.Assign(e.admin, []raci.RoleAssignment{
 		{Subject: incident.Process, Role: raci.RoleProcessOwner, UserID: e.owner.ID},
 		{Subject: incident.Process, Role: "process-manager", UserID: e.manager.ID},
 		{Subject: incident.Process, Role: "process-analyst", UserID: e.analyst.ID},
 		{Subject: incident.SecurityProcess, Role: "process-analyst", UserID: e.secops.ID},
-	} {
-		if _, err := e.raci.Assign(context.Background(), e.admin, a); err != nil {
-			t.Fatalf("assign %s: %v", a.Role, err)
-		}
-	}
+	}...)
 	e.team = e.exec(`INSERT INTO teams (name, created_at, updated_at) VALUES ('Service desk', 0, 0) RETURNING id`)
 	e.exec(`INSERT INTO team_members (team_id, user_id) VALUES (?, ?) RETURNING team_id`, e.team, e.analyst.ID)
 	e.exec(`INSERT INTO team_members (team_id, user_id) VALUES (?, ?) RETURNING team_id`, e.team, e.manager.ID)
@@ -103,9 +90,7 @@ func (e *env) exec(q string, args ...any) int64 {
 // user creates an account and returns it with a context acting as it.
 func (e *env) user(name string, admin bool) (auth.User, context.Context) {
 	e.t.Helper()
-	u := auth.User{Username: name, Admin: admin}
-	u.ID = e.exec(`INSERT INTO users (username, is_admin, created_at, updated_at) VALUES (?, ?, 0, 0) RETURNING id`, name, admin)
-	return u, auth.WithPrincipal(context.Background(), &auth.Principal{UserID: u.ID, Username: u.Username, Admin: admin})
+	return e.k.User(name, admin)
 }
 
 // ci creates a configuration item with plain SQL (the CMDB area is not imported).
@@ -174,49 +159,21 @@ func resolution(code string) incident.StepFields {
 }
 
 // event is one outbox row.
-type event struct {
-	Type string
-	Data map[string]any
-}
+type event = recordtest.Event
 
 func (e *env) events(typ string) []event {
 	e.t.Helper()
-	rows, err := e.d.QueryContext(context.Background(), `SELECT type, data FROM outbox_events WHERE type = ? ORDER BY id`, typ)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []event
-	for rows.Next() {
-		var ev event
-		var data string
-		if err := rows.Scan(&ev.Type, &data); err != nil {
-			e.t.Fatal(err)
-		}
-		if err := json.Unmarshal([]byte(data), &ev.Data); err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, ev)
-	}
-	return out
+	return recordtest.Events(e.t, e.d, typ)
 }
 
 func (e *env) audits(action string) []audit.Item {
 	e.t.Helper()
-	items, _, err := audit.List(context.Background(), e.d, audit.Filter{Action: action, Limit: 500})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return items
+	return recordtest.Audits(e.t, e.d, action)
 }
 
 // fieldAt reports whether err is Invalid (or a Conflict) naming loc.
-func fieldAt(err error, loc string) bool {
-	e, ok := errs.As(err)
-	return ok && (e.Kind == errs.Invalid || e.Kind == errs.Conflict) &&
-		slices.ContainsFunc(e.Fields, func(f errs.FieldError) bool { return f.Location == loc })
-}
+func fieldAt(err error, loc string) bool { return recordtest.FieldAt(err, loc) }
 
 func kind(err error) errs.Kind { return errs.KindOf(err) }
 
-func ptr[T any](v T) *T { return &v }
+func ptr[T any](v T) *T { return recordtest.Ptr(v) }

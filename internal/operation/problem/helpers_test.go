@@ -2,21 +2,18 @@ package problem_test
 
 import (
 	"context"
-	"encoding/json"
-	"slices"
 	"testing"
 	"time"
 
-	"steward/internal/framework"
 	"steward/internal/operation/problem"
 	"steward/internal/platform/audit"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/clock"
 	"steward/internal/platform/db"
 	"steward/internal/platform/errs"
-	"steward/internal/platform/outbox"
 	"steward/internal/platform/raci"
 	"steward/internal/platform/record"
+	"steward/internal/platform/record/recordtest"
 )
 
 // env is problem management over a fresh database, with the real RACI service
@@ -36,6 +33,7 @@ import (
 type env struct {
 	t     testing.TB
 	d     *db.DB
+	k     *recordtest.Kernel
 	clock *clock.Fixed
 	raci  *raci.Service
 	recs  *record.Service
@@ -59,16 +57,9 @@ func newEnv(t testing.TB, d *db.DB) *env {
 // newEnvWith is newEnv whose problem management checks categories against tax.
 func newEnvWith(t testing.TB, d *db.DB, tax problem.Taxonomy) *env {
 	t.Helper()
-	c := clock.NewFixed(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	trail, events := audit.NewTrail(c), outbox.New(c, nil)
-	model, err := framework.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, d: d, clock: c}
-	e.auth = auth.NewService(d, trail, events, c, auth.NewHasher(0), auth.DefaultConfig())
-	e.raci = raci.New(d, model, trail, events, c)
-	e.recs = record.New(record.Deps{DB: d, Guard: e.raci, Model: model, Trail: trail, Events: events, Clock: c})
+	k := recordtest.NewKernel(t, d, time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	e := &env{t: t, d: d, k: k, clock: k.Clock, auth: k.Auth, raci: k.RACI, recs: k.Records}
+	var err error
 	if err := e.recs.Register(record.Type{Name: incidentType, Label: "Incident", Prefix: "INC", Process: problem.IncidentProcess,
 		Initial: "new", States: []record.State{{Name: "new", Label: "New"}, {Name: "resolved", Label: "Resolved", Terminal: true}},
 		Transitions:    []record.Transition{{Action: "resolve", From: []string{"new"}, To: "resolved", Activity: "IM5", Label: "Resolve"}},
@@ -78,7 +69,7 @@ func newEnvWith(t testing.TB, d *db.DB, tax problem.Taxonomy) *env {
 		}}); err != nil {
 		t.Fatal(err)
 	}
-	if e.svc, err = problem.New(problem.Deps{DB: d, Records: e.recs, Trail: trail, Events: events, Clock: c,
+	if e.svc, err = problem.New(problem.Deps{DB: d, Records: e.recs, Trail: k.Trail, Events: k.Events, Clock: k.Clock,
 		Taxonomy: tax}); err != nil {
 		t.Fatal(err)
 	}
@@ -89,32 +80,20 @@ func newEnvWith(t testing.TB, d *db.DB, tax problem.Taxonomy) *env {
 	e.developer, e.dv = e.user("developer", false)
 	e.analyst, e.an = e.user("analyst", false)
 	e.stranger, e.s = e.user("stranger", false)
-	for _, a := range []raci.RoleAssignment{
+	e.k.Assign(e.admin, []raci.RoleAssignment{
 		{Subject: problem.Process, Role: raci.RoleProcessOwner, UserID: e.owner.ID},
 		{Subject: problem.Process, Role: "process-manager", UserID: e.manager.ID},
 		{Subject: problem.Process, Role: "process-developer", UserID: e.developer.ID},
 		{Subject: problem.Process, Role: "process-analyst", UserID: e.analyst.ID},
 		{Subject: problem.IncidentProcess, Role: "process-analyst", UserID: e.analyst.ID},
-	} {
-		if _, err := e.raci.Assign(context.Background(), e.admin, a); err != nil {
-			t.Fatalf("assign %s: %v", a.Role, err)
-		}
-	}
+	}...)
 	return e
 }
 
 // user creates an account and returns it with a context acting as it.
 func (e *env) user(name string, admin bool) (auth.User, context.Context) {
 	e.t.Helper()
-	u := auth.User{Username: name, Admin: admin}
-	ctx := context.Background()
-	if err := e.d.InTx(ctx, func(tx *db.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO users (username, is_admin, created_at, updated_at)
-			VALUES (?, ?, 0, 0) RETURNING id`, name, admin).Scan(&u.ID)
-	}); err != nil {
-		e.t.Fatalf("create user %s: %v", name, err)
-	}
-	return u, auth.WithPrincipal(ctx, &auth.Principal{UserID: u.ID, Username: u.Username, Admin: admin})
+	return e.k.User(name, admin)
 }
 
 // ci creates a configuration item with plain SQL (the CMDB area is not
@@ -209,60 +188,28 @@ func (e *env) get(number string) problem.ProblemDetail {
 // count counts rows with plain SQL.
 func (e *env) count(query string, args ...any) int64 {
 	e.t.Helper()
-	var n int64
-	if err := e.d.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
-		e.t.Fatalf("%s: %v", query, err)
-	}
-	return n
+	return recordtest.Count(e.t, e.d, query, args...)
 }
 
 // event is one outbox row.
-type event struct {
-	Type string
-	Data map[string]any
-}
+type event = recordtest.Event
 
 func (e *env) events(typ string) []event {
 	e.t.Helper()
-	rows, err := e.d.QueryContext(context.Background(), `SELECT type, data FROM outbox_events WHERE type = ? ORDER BY id`, typ)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []event
-	for rows.Next() {
-		var ev event
-		var data string
-		if err := rows.Scan(&ev.Type, &data); err != nil {
-			e.t.Fatal(err)
-		}
-		if err := json.Unmarshal([]byte(data), &ev.Data); err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, ev)
-	}
-	return out
+	return recordtest.Events(e.t, e.d, typ)
 }
 
 func (e *env) audits(action string) []audit.Item {
 	e.t.Helper()
-	items, _, err := audit.List(context.Background(), e.d, audit.Filter{Action: action, Limit: 500})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return items
+	return recordtest.Audits(e.t, e.d, action)
 }
 
 // fieldAt reports whether err is classified (Invalid or Conflict) and names loc.
-func fieldAt(err error, loc string) bool {
-	e, ok := errs.As(err)
-	return ok && (e.Kind == errs.Invalid || e.Kind == errs.Conflict) &&
-		slices.ContainsFunc(e.Fields, func(f errs.FieldError) bool { return f.Location == loc })
-}
+func fieldAt(err error, loc string) bool { return recordtest.FieldAt(err, loc) }
 
 func kindOf(err error) errs.Kind { return errs.KindOf(err) }
 
-func ptr[T any](v T) *T { return &v }
+func ptr[T any](v T) *T { return recordtest.Ptr(v) }
 
 // checkWordCounts fails unless the word counts of the KEDB match its words
 // and its published known errors, as every write must keep them.

@@ -2,7 +2,6 @@ package record_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"steward/internal/platform/outbox"
 	"steward/internal/platform/raci"
 	"steward/internal/platform/record"
+	"steward/internal/platform/record/recordtest"
 )
 
 // ticketType is a generic ticket of process IM: investigate (IM4), resolve
@@ -169,15 +169,7 @@ func (e *env) setGate(activity string, g record.Gate) {
 func (e *env) user(name string, admin bool) (auth.User, context.Context) {
 	e.t.Helper()
 	// Written directly: hashing a password per test user would dominate the run time.
-	u := auth.User{Username: name, Admin: admin}
-	ctx := context.Background()
-	if err := e.d.InTx(ctx, func(tx *db.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO users (username, is_admin, created_at, updated_at)
-			VALUES (?, ?, 0, 0) RETURNING id`, name, admin).Scan(&u.ID)
-	}); err != nil {
-		e.t.Fatalf("create user %s: %v", name, err)
-	}
-	return u, e.as(u)
+	return recordtest.NewUser(e.t, e.d, name, admin)
 }
 
 func (e *env) as(u auth.User) context.Context {
@@ -217,41 +209,16 @@ func (e *env) ticket(ctx context.Context, title string, in ...record.NewRecord) 
 }
 
 // event is one outbox row.
-type event struct {
-	Type    string
-	Subject string
-	Data    map[string]any
-}
+type event = recordtest.Event
 
 func (e *env) events(typ string) []event {
 	e.t.Helper()
-	rows, err := e.d.QueryContext(context.Background(), `SELECT type, subject, data FROM outbox_events WHERE type = ? ORDER BY id`, typ)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []event
-	for rows.Next() {
-		var ev event
-		var data string
-		if err := rows.Scan(&ev.Type, &ev.Subject, &data); err != nil {
-			e.t.Fatal(err)
-		}
-		if err := json.Unmarshal([]byte(data), &ev.Data); err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, ev)
-	}
-	return out
+	return recordtest.Events(e.t, e.d, typ)
 }
 
 func (e *env) audits(action string) []audit.Item {
 	e.t.Helper()
-	items, _, err := audit.List(context.Background(), e.d, audit.Filter{Action: action, Limit: 500})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return items
+	return recordtest.Audits(e.t, e.d, action)
 }
 
 func changeOf(it audit.Item, field string) (audit.Change, bool) {

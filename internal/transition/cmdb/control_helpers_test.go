@@ -8,17 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"steward/internal/framework"
-	"steward/internal/platform/audit"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/clock"
 	"steward/internal/platform/db"
 	"steward/internal/platform/errs"
 	"steward/internal/platform/httpx"
 	"steward/internal/platform/httpx/apitest"
-	"steward/internal/platform/outbox"
 	"steward/internal/platform/raci"
 	"steward/internal/platform/record"
+	"steward/internal/platform/record/recordtest"
 	"steward/internal/transition/cmdb"
 )
 
@@ -34,6 +32,7 @@ import (
 type ctlEnv struct {
 	t     testing.TB
 	d     *db.DB
+	k     *recordtest.Kernel
 	clock *clock.Fixed
 	auth  *auth.Service
 	raci  *raci.Service
@@ -46,17 +45,10 @@ type ctlEnv struct {
 
 func newCtlEnv(t testing.TB, d *db.DB) *ctlEnv {
 	t.Helper()
-	c := clock.NewFixed(time.Date(2025, 6, 2, 8, 0, 0, 0, time.UTC))
-	trail, events := audit.NewTrail(c), outbox.New(c, nil)
-	model, err := framework.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &ctlEnv{t: t, d: d, clock: c}
-	e.auth = auth.NewService(d, trail, events, c, auth.NewHasher(0), auth.DefaultConfig())
-	e.raci = raci.New(d, model, trail, events, c)
-	e.recs = record.New(record.Deps{DB: d, Guard: e.raci, Model: model, Trail: trail, Events: events, Clock: c})
-	if e.svc, err = cmdb.New(cmdb.Deps{DB: d, Records: e.recs, RACI: e.raci, Trail: trail, Events: events, Clock: c}); err != nil {
+	k := recordtest.NewKernel(t, d, time.Date(2025, 6, 2, 8, 0, 0, 0, time.UTC))
+	e := &ctlEnv{t: t, d: d, k: k, clock: k.Clock, auth: k.Auth, raci: k.RACI, recs: k.Records}
+	var err error
+	if e.svc, err = cmdb.New(cmdb.Deps{DB: d, Records: e.recs, RACI: e.raci, Trail: k.Trail, Events: k.Events, Clock: k.Clock}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.svc.Seed(context.Background()); err != nil {
@@ -67,29 +59,17 @@ func newCtlEnv(t testing.TB, d *db.DB) *ctlEnv {
 	e.manager, e.mgr = e.user("cfg-manager", false)
 	e.librarian, e.lib = e.user("librarian", false)
 	e.stranger, e.str = e.user("stranger", false)
-	for _, a := range []raci.RoleAssignment{
+	e.k.Assign(admin, []raci.RoleAssignment{
 		{Subject: cmdb.Process, Role: "process-manager", UserID: e.manager.ID},
 		{Subject: cmdb.Process, Role: "process-analyst", UserID: e.librarian.ID},
-	} {
-		if _, err := e.raci.Assign(context.Background(), admin, a); err != nil {
-			t.Fatalf("assign %s: %v", a.Role, err)
-		}
-	}
+	}...)
 	return e
 }
 
 // user creates an account and returns it with a context acting as it.
 func (e *ctlEnv) user(name string, admin bool) (auth.User, context.Context) {
 	e.t.Helper()
-	u := auth.User{Username: name, Admin: admin}
-	ctx := context.Background()
-	if err := e.d.InTx(ctx, func(tx *db.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO users (username, is_admin, created_at, updated_at) VALUES (?, ?, 0, 0) RETURNING id`,
-			name, admin).Scan(&u.ID)
-	}); err != nil {
-		e.t.Fatalf("create user %s: %v", name, err)
-	}
-	return u, auth.WithPrincipal(ctx, &auth.Principal{UserID: u.ID, Username: u.Username, Admin: admin})
+	return e.k.User(name, admin)
 }
 
 // ci registers a CI as the configuration manager.
@@ -115,11 +95,7 @@ func (e *ctlEnv) relate(src int64, typ string, dst int64) cmdb.Relation {
 // count counts rows of a query.
 func (e *ctlEnv) count(query string, args ...any) int64 {
 	e.t.Helper()
-	var n int64
-	if err := e.d.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
-		e.t.Fatalf("%s: %v", query, err)
-	}
-	return n
+	return recordtest.Count(e.t, e.d, query, args...)
 }
 
 // ctlWantKind fails unless err is classified as kind.
