@@ -53,12 +53,16 @@ go test -count=1 $(go list ./... | grep -v /internal/platform/)
 
 # ---- fuzz smoke runs ----
 step "fuzz smoke"
-go test -run='^$' -fuzz='^FuzzDecodeRequest$' -fuzztime=15s ./internal/app/
-go test -run='^$' -fuzz='^FuzzParseCSV$' -fuzztime=10s ./internal/transition/cmdb/reconcile/
-go test -run='^$' -fuzz='^FuzzParseJSON$' -fuzztime=10s ./internal/transition/cmdb/reconcile/
-go test -run='^$' -fuzz='^FuzzParseCSV$' -fuzztime=10s ./internal/transition/asset/
-go test -run='^$' -fuzz='^FuzzParse$' -fuzztime=10s ./internal/operation/incident/servicenow/
-go test -run='^$' -fuzz='^FuzzParseMessage$' -fuzztime=10s ./internal/platform/mail/
+# Budgets are counts of executions (about 10 to 15 s each here), not durations:
+# a duration races Go's fuzz coordinator at its deadline and can fail a run
+# that found nothing with "context deadline exceeded" (go.dev/issue/75804,
+# fixed in Go 1.27).
+go test -run='^$' -fuzz='^FuzzDecodeRequest$' -fuzztime=15000x ./internal/app/
+go test -run='^$' -fuzz='^FuzzParseCSV$' -fuzztime=300000x ./internal/transition/cmdb/reconcile/
+go test -run='^$' -fuzz='^FuzzParseJSON$' -fuzztime=300000x ./internal/transition/cmdb/reconcile/
+go test -run='^$' -fuzz='^FuzzParseCSV$' -fuzztime=60000x ./internal/transition/asset/
+go test -run='^$' -fuzz='^FuzzParse$' -fuzztime=100000x ./internal/operation/incident/servicenow/
+go test -run='^$' -fuzz='^FuzzParseMessage$' -fuzztime=30000x ./internal/platform/mail/
 
 # ---- browser tests ----
 step "browser tests (Chromium)"
