@@ -38,7 +38,9 @@ var TrackedFields = []string{FieldType, FieldState, FieldPriority, FieldService,
 	FieldCategory, FieldSubcategory, FieldHoldReason, FieldPath}
 
 // Facts are a record's tracked fields at one moment, as strings: numbers in
-// decimal, a null or absent value as "".
+// decimal, a null, absent or zero value (the kernel's "none" for ids and
+// priority) as "", which is never stored as a key. A Facts map taken from a
+// Timeline is its snapshot's own: treat it as read-only.
 type Facts map[string]string
 
 // Snapshot is the record's facts from At (unix ms) until the next snapshot.
@@ -79,18 +81,22 @@ type Entry struct {
 type Condition struct {
 	// States are the record states that match (a shorthand for Fields["state"]).
 	States []string `json:"states,omitempty"`
-	// Fields are further field values that must all match.
+	// Fields are further field values that must all match; the value "*"
+	// matches any value that is set (not "").
 	Fields map[string][]string `json:"fields,omitempty"`
+	// Any are alternatives: the condition also matches when one of them does
+	// (the response clock stops when the state leaves new or an assignee is set).
+	Any []Condition `json:"any,omitempty"`
 }
 
 // Rule says when a clock starts, pauses, stops and resets.
 type Rule struct {
-	Start Condition `json:"start"`
-	Pause Condition `json:"pause"`
-	Stop  Condition `json:"stop"`
-	Reset Condition `json:"reset"`
+	Start Condition `json:"start,omitempty"`
+	Pause Condition `json:"pause,omitempty"`
+	Stop  Condition `json:"stop,omitempty"`
+	Reset Condition `json:"reset,omitempty"`
 	// Cancel ends the clock without a verdict (a cancelled or reclassified record).
-	Cancel Condition `json:"cancel"`
+	Cancel Condition `json:"cancel,omitempty"`
 }
 
 // Selector chooses the records a target applies to. Empty lists match all.
