@@ -11,6 +11,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"steward/internal/design/availability"
+	"steward/internal/design/servicelevel"
+	"steward/internal/design/servicelevel/tracker"
+	"steward/internal/platform/calendar"
 	"strings"
 	"sync"
 	"time"
@@ -64,6 +68,11 @@ type App struct {
 	Incidents *incident.Service
 	Requests  *request.Service
 	Problems  *problem.Service
+	// Service Design (internal/app/design.go).
+	Calendars    *calendar.Service
+	Levels       *servicelevel.Service
+	Clocks       *tracker.Service
+	Availability *availability.Service
 
 	secretKey []byte
 	handler   http.Handler
@@ -141,6 +150,7 @@ func (a *App) wire(c clock.Clock) {
 			return p.BannerText, err
 		}})
 	a.wireOperations(c)
+	a.wireDesign(c)
 }
 
 // WithClock returns an App sharing a's database and configuration whose

@@ -32,6 +32,8 @@ func (a *App) buildBackground() error {
 		a.Webhooks.Notify()
 		a.Mail.Notify()
 	})
+	a.Clocks.Register(a.Jobs)
+	a.Availability.Register(a.Jobs)
 	// Incidents resolved and neither confirmed nor rejected close after the
 	// configured days (IM6); the run is idempotent, once per slot across nodes.
 	a.Jobs.Every("incident.autoclose", 5*time.Minute, func(ctx context.Context) error {

@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"steward/internal/design/availability"
+	"steward/internal/design/servicelevel"
+	"steward/internal/design/servicelevel/tracker"
+	"steward/internal/platform/calendar"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -74,6 +78,10 @@ func (a *App) Handler(ctx context.Context) (http.Handler, error) {
 	incident.RegisterAPI(japi, a.Incidents)
 	request.RegisterAPI(japi, a.Requests)
 	problem.RegisterAPI(japi, a.Problems)
+	calendar.RegisterAPI(japi, a.Calendars)
+	servicelevel.RegisterAPI(japi, a.Levels)
+	tracker.RegisterAPI(japi, a.Clocks)
+	availability.RegisterAPI(japi, a.Availability)
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{Registry: a.Registry}))

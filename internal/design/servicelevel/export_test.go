@@ -1,0 +1,7 @@
+package servicelevel
+
+// The pure rules the external tests exercise directly.
+var (
+	ValidateTargets = validateTargets
+	ValidateTerms   = validateTerms
+)
