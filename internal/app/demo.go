@@ -20,6 +20,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"steward/internal/design/availability"
+	"steward/internal/design/servicelevel"
+	"steward/internal/design/servicelevel/tracker"
+	"steward/internal/platform/calendar"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -71,6 +75,7 @@ var demoParts = []demoPart{
 	{"process controls: documents, findings and evaluations", (*demo).scheduleControls},
 	{"the CMDB: data centres, platforms, applications and services", (*demo).scheduleCMDB},
 	{"service operations: incidents, requests and problems", (*demo).scheduleOperations},
+	{"service design: agreements, SLA clocks, outages and reviews", (*demo).scheduleServiceLevels},
 }
 
 // demoEvent is one thing that happens in the story: who does what, and when.
@@ -100,6 +105,11 @@ type demo struct {
 	incidents *incident.Service
 	requests  *request.Service
 	problems  *problem.Service
+	// Service Design: calendars, service levels and availability (demo_sla.go).
+	calendars    *calendar.Service
+	levels       *servicelevel.Service
+	clocks       *tracker.Service
+	availability *availability.Service
 
 	events []demoEvent
 	// err is the first scheduling mistake: an event outside the story or out of order.
@@ -151,6 +161,7 @@ func newDemo(ctx context.Context, a *App, end time.Time) *demo {
 		base: audit.WithMeta(ctx, audit.Meta{RequestID: DemoRequestID})}
 	d.auth, d.raci, d.records, d.controls, d.cmdb = w.Auth, w.RACI, w.Records, w.Controls, w.CMDB
 	d.incidents, d.requests, d.problems = w.Incidents, w.Requests, w.Problems
+	d.calendars, d.levels, d.clocks, d.availability = w.Calendars, w.Levels, w.Clocks, w.Availability
 	return d
 }
 
