@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -27,13 +28,15 @@ const (
 	EventMajorUpdate     = "incident.major_update"
 	EventRequestApproval = "request.approval_requested"
 	EventRequestRejected = "request.rejected"
+	EventSLAWarning      = "sla.warning"
+	EventSLABreached     = "sla.breached"
 )
 
 // MailedEvents lists the outbox event types that become notifications, most
 // telling first: when one message tells a user of several events about a record,
 // its subject names the first of them in this order.
-var MailedEvents = []string{EventCreated, EventRequestRejected, EventMajorDeclared, EventMajorUpdate, EventRequestApproval,
-	EventStepApproval, EventTransitioned, EventInformed, EventCommented, EventAssigned}
+var MailedEvents = []string{EventCreated, EventRequestRejected, EventMajorDeclared, EventMajorUpdate, EventSLABreached,
+	EventSLAWarning, EventRequestApproval, EventStepApproval, EventTransitioned, EventInformed, EventCommented, EventAssigned}
 
 // A recipient's relations to a record, and other texts of notifications.
 const (
@@ -338,6 +341,24 @@ func (m *Mailer) describe(ctx context.Context, q db.Queryer, c *batchCache, ev e
 			}
 		}
 		n.Text = f.str("reason")
+	case EventSLAWarning, EventSLABreached:
+		// An escalation of a service-level clock goes to the people working the
+		// record and its watchers, never to the caller: the clock is internal.
+		a = audience{handlers: true, watchers: true, internal: true}
+		target := firstText(f.str("target"), "a service-level target")
+		if ag := f.str("agreement"); ag != "" {
+			target += " (" + ag + ")"
+		}
+		if ev.typ == EventSLABreached {
+			n.Headline = "Service level breached"
+			n.Summary = fmt.Sprintf("%s (%s) has breached %s.", r.Number, tl, target)
+		} else {
+			n.Headline = fmt.Sprintf("Service level at %d%%", f.num("threshold"))
+			n.Summary = fmt.Sprintf("%s (%s) has used %d%% of %s.", r.Number, tl, f.num("threshold"), target)
+		}
+		if due := f.num("dueAt"); due > 0 {
+			n.Details = []string{"Due: " + time.UnixMilli(due).UTC().Format("2 Jan 2006 15:04 UTC")}
+		}
 	case EventMajorUpdate:
 		a = majorAudience(f.str("audience"))
 		a.extra = append(f.ids("recipients", "stakeholders"), f.num("managerId"))

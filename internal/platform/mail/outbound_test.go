@@ -478,6 +478,20 @@ func TestAreaEvents(t *testing.T) {
 		emit(mgr, mail.EventRequestRejected, map[string]any{"number": r.Number, "title": r.Title, "requesterId": alice.id,
 			"state": "rejected", "reason": "Laptops are replaced every four years.", "rejectedBy": mgr.id, "rejectedByName": "mgr"})
 		check("alice@example.com |" + subj + "Rejected: Mail is down")
+		// The SLA sweeper's escalations, sent by the system: the assignee hears
+		// of them, the caller never does.
+		for _, sl := range []struct {
+			typ, head string
+			threshold int
+		}{{mail.EventSLAWarning, "Service level at 75%", 75}, {mail.EventSLABreached, "Service level breached", 100}} {
+			ev := outbox.Event{Type: sl.typ, Subject: "record/" + r.Number, Data: map[string]any{"number": r.Number,
+				"target": "Resolve P1", "agreement": "Mail SLA", "threshold": sl.threshold, "dueAt": int64(1_790_000_000_000),
+				"audience": []string{"assignee", "team"}}}
+			if err := d.InTx(ctx, func(tx *db.Tx) error { return e.events.Emit(ctx, tx, ev) }); err != nil {
+				t.Fatal(err)
+			}
+			check("bob@example.com |" + subj + sl.head + ": Mail is down")
+		}
 		// A step and the area's account of it (a resolution) in one transaction: one message with both.
 		actx := as(bob)
 		if _, err := e.records.Perform(actx, r.Number, "resolve", record.PerformInput{}); err != nil {
@@ -501,6 +515,8 @@ func TestAreaEvents(t *testing.T) {
 			mail.EventRequestApproval + " boss@example.com":  {"TKT0000001 (Ticket) waits for your approval.", "Approval level 1 of 2 (Manager)"},
 			mail.EventRequestRejected + " alice@example.com": {"Mgr rejected TKT0000001 (Ticket).", "Reason:", "  Laptops are replaced every four years."},
 			mail.EventTransitioned + " alice@example.com":    {"from New to Resolved", "Resolution: Workaround", "  Mail flows through the backup relay."},
+			mail.EventSLAWarning + " bob@example.com":        {"TKT0000001 (Ticket) has used 75% of Resolve P1 (Mail SLA).", "Due: 21 Sep 2026 14:13 UTC"},
+			mail.EventSLABreached + " bob@example.com":       {"TKT0000001 (Ticket) has breached Resolve P1 (Mail SLA)."},
 		} {
 			for _, w := range want {
 				if !strings.Contains(bodies[key], w) {
