@@ -25,5 +25,10 @@ func (a *App) registerPages(mux *http.ServeMux, api huma.API) error {
 		Incidents: a.Incidents,
 		Problems:  a.Problems,
 		Requests:  a.Requests,
+
+		Calendars:    a.Calendars,
+		Levels:       a.Levels,
+		Clocks:       a.Clocks,
+		Availability: a.Availability,
 	})
 }

@@ -36,13 +36,14 @@ type queueTab struct {
 	Key, Label, Hint string
 }
 
-// queueTabs lists the queues. "Breaching soon" joins them once service level
-// management gives records deadlines; until then there is no such tab.
+// queueTabs lists the queues. "Breaching soon" is shown only while service
+// levels are measured (sla_desk.go): without agreed targets no record has a deadline.
 var queueTabs = []queueTab{
 	{queueMine, "Mine", "Open records assigned to you"},
 	{queueTeams, "My teams", "Open records of your teams"},
 	{queueUnassigned, "Unassigned", "Open incidents nobody is assigned to"},
 	{queueMajor, "Major", "Open major incidents"},
+	{queueBreaching, "Breaching soon", "Service level clocks due within 4 hours, or breached"},
 }
 
 // deskTypes are the record types the desk lists, in the order the type filter offers them.
@@ -151,6 +152,8 @@ type deskData struct {
 	Bulk bulkView
 	// ShowService is set when the service column has anything to show.
 	HasCMDB bool
+	// Breaching are the rows of the breaching-soon queue, which lists clocks rather than records.
+	Breaching []breachRow
 }
 
 // savedView is a saved filter with its address.
@@ -205,7 +208,7 @@ func (s *site) renderDesk(w http.ResponseWriter, r *http.Request, p *auth.Princi
 		status = http.StatusUnprocessableEntity
 	}
 	d.Query = q
-	d.Rows, d.Total, d.Notes = res.rows, res.total, res.notes
+	d.Rows, d.Total, d.Notes, d.Breaching = res.rows, res.total, res.notes, res.breaching
 	d.QueryString = vals.Encode()
 	d.Here = "/desk"
 	if d.QueryString != "" {
@@ -219,9 +222,16 @@ func (s *site) renderDesk(w http.ResponseWriter, r *http.Request, p *auth.Princi
 	if q.Cursor != "" {
 		d.First = d.Here
 	}
+	measuring, err := s.measuring(ctx)
+	if err != nil {
+		return err
+	}
 	for _, t := range queueTabs {
+		if t.Key == queueBreaching && !measuring && q.Queue != queueBreaching {
+			continue
+		}
 		tv := url.Values{"queue": {t.Key}}
-		if t.Key != queueMajor && t.Key != queueUnassigned {
+		if t.Key != queueMajor && t.Key != queueUnassigned && t.Key != queueBreaching {
 			tv.Set("type", q.Type)
 		}
 		d.Tabs = append(d.Tabs, tabLink{queueTab: t, Href: "/desk?" + tv.Encode(), Current: t.Key == q.Queue})

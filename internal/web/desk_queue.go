@@ -20,6 +20,8 @@ type queueResult struct {
 	notes []string
 	// teams are the team filter's choices.
 	teams []option
+	// breaching are the rows of the breaching-soon queue.
+	breaching []breachRow
 }
 
 // queueSort is the desk's order: the highest priority first, then the oldest.
@@ -60,6 +62,9 @@ func (s *site) queue(ctx context.Context, p *auth.Principal, q *deskQuery) (res 
 			return res, err
 		}
 		res.teams = teamOptions(all, q.Team, "Any team")
+	}
+	if q.Queue == queueBreaching {
+		return s.breachingQueue(ctx, q, res)
 	}
 	if incidentOnly(q) && q.Type != "incident" {
 		if q.Type != allTypes {

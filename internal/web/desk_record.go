@@ -361,6 +361,11 @@ func (s *site) recordExtras(ctx context.Context, p *auth.Principal, d *recordDat
 		}
 		d.Request = &req
 	}
+	clocks, err := s.clocksPanel(ctx, rec.Number)
+	if err != nil {
+		return err
+	}
+	d.Clocks = clocks
 	if s.CMDB != nil && (rec.ServiceID != 0 || ciID != 0) {
 		nb, err := s.neighbourhood(ctx, rec.ServiceID, ciID)
 		if err != nil {

@@ -102,6 +102,10 @@ func (s *site) processHome(code string) string {
 		return "/desk?type=service_request"
 	case code == "PM":
 		return "/desk?type=problem"
+	case code == "SLM" && s.Levels != nil:
+		return "/sla"
+	case code == "AvM" && s.Availability != nil:
+		return "/availability"
 	}
 	return ""
 }

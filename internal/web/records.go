@@ -51,6 +51,8 @@ type recordData struct {
 	Around *neighbourhood
 	// Portal is the requester's view of the record in the self-service portal, when it has one.
 	Portal string
+	// Clocks are the record's service level clocks, when service levels are measured.
+	Clocks *clockPanel
 }
 
 // actionView is one workflow action of a record with the guard's verdict.

@@ -6,7 +6,10 @@
 // configuration management pages (CIs, their impact graph, services and
 // unauthorised changes), the service desk workspace (queues, saved filters,
 // bulk changes, the new-incident form, the global search and keyboard
-// shortcuts), the self-service portal and the API reference.
+// shortcuts), the self-service portal, service levels and availability (the
+// record page's clocks, the breaching-soon queue, the SLA and availability
+// dashboards with server-side SVG charts from package chart, business
+// calendars and agreements) and the API reference.
 //
 // Pages are html/template files embedded in the binary and work without
 // JavaScript; static/desk.js, loaded with <script defer>, only adds keyboard
@@ -23,11 +26,15 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"steward/internal/design/availability"
+	"steward/internal/design/servicelevel"
+	"steward/internal/design/servicelevel/tracker"
 	"steward/internal/framework"
 	"steward/internal/operation/incident"
 	"steward/internal/operation/problem"
 	"steward/internal/operation/request"
 	"steward/internal/platform/auth"
+	"steward/internal/platform/calendar"
 	"steward/internal/platform/raci"
 	"steward/internal/platform/record"
 	"steward/internal/platform/settings"
@@ -72,6 +79,16 @@ type Deps struct {
 	// Problems is problem management: the trends page raises problems from
 	// recurring incidents. Without it the trends page only shows them.
 	Problems *problem.Service
+	// Calendars holds the business calendars; without it the /calendars pages are absent.
+	Calendars *calendar.Service
+	// Levels is service level management: agreements and the achievement
+	// report behind /agreements and /sla. Without it those pages are absent.
+	Levels *servicelevel.Service
+	// Availability measures services' availability for /availability/services/{id}.
+	Availability *availability.Service
+	// Clocks is the service level tracker: the record page's clocks and the
+	// desk's breaching-soon queue. Without it neither is shown.
+	Clocks *tracker.Service
 }
 
 // site holds the parsed templates and serves every page.
@@ -102,7 +119,8 @@ func Register(mux *http.ServeMux, d Deps) error {
 	if err := s.loadStatic(); err != nil {
 		return err
 	}
-	s.cssURLs = append(s.cssURLs, "/static/graph.css?v="+s.staticTag, "/static/cmdb.css?v="+s.staticTag, "/static/desk.css?v="+s.staticTag)
+	s.cssURLs = append(s.cssURLs, "/static/graph.css?v="+s.staticTag, "/static/cmdb.css?v="+s.staticTag, "/static/desk.css?v="+s.staticTag,
+		"/static/sla.css?v="+s.staticTag)
 
 	// The route table of the web UI.
 	mux.HandleFunc("GET /static/", s.static)
@@ -175,6 +193,7 @@ func Register(mux *http.ServeMux, d Deps) error {
 		mux.Handle("GET /cmdb/services/{id}", s.signedIn(s.cmdbService))
 		mux.Handle("GET /cmdb/unauthorised", s.signedIn(s.cmdbUnauthorised))
 	}
+	s.registerServiceLevels(mux)
 	mux.HandleFunc("/", s.notFound)
 	return nil
 }

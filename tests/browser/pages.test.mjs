@@ -150,6 +150,13 @@ describe('pages', () => {
         assert.match(text, /records: [^\n]*Service request/);
         assert.match(text, /records: [^\n]*Problem/);
         assert.equal(await page.getByRole('link', { name: 'Open Incident Management' }).getAttribute('href'), '/desk?type=incident');
+      } else if (p === '/design') {
+        // Service level and availability management run in Steward; the other design processes not yet.
+        assert.match(text, /Only the processes marked with records below have records and workflows of their own in Steward yet/);
+        assert.match(text, /records: [^\n]*Agreement/);
+        assert.match(text, /records: [^\n]*Availability plan/);
+        assert.equal(await page.getByRole('link', { name: 'Open Service Level Management' }).getAttribute('href'), '/sla');
+        assert.equal(await page.getByRole('link', { name: 'Open Availability Management' }).getAttribute('href'), '/availability');
       } else {
         assert.match(text, new RegExp(`No process of ${name} has records or workflows of its own in Steward yet`));
       }
