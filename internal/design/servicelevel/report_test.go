@@ -195,7 +195,7 @@ func TestReviewAndPlan(t *testing.T) {
 			{func(r *servicelevel.NewReview) { r.ServiceID = 0 }, "body.serviceId"},
 			{func(r *servicelevel.NewReview) { r.ServiceID = 424242 }, "body.serviceId"},
 			{func(r *servicelevel.NewReview) { r.To = r.From }, "body.to"},
-			{func(r *servicelevel.NewReview) { r.Agreement = "AGR0009999" }, "body.agreement"},
+			{func(r *servicelevel.NewReview) { r.Agreement = "AGR0009999" }, "body.agreementNumber"},
 		} {
 			bad := in
 			tc.change(&bad)

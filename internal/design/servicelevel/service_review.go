@@ -73,11 +73,11 @@ func (s *Service) CreateReview(ctx context.Context, in NewReview) (out Review, e
 			return err
 		}
 		if in.Agreement != "" {
-			refs, err := agreementRefs(ctx, tx, "body.agreement", []string{in.Agreement})
+			refs, err := agreementRefs(ctx, tx, "body.agreementNumber", []string{in.Agreement})
 			if err != nil {
 				e, _ := errs.As(err)
 				if e != nil && len(e.Fields) == 1 {
-					return errs.Field("body.agreement", "no such agreement", in.Agreement)
+					return errs.Field("body.agreementNumber", "no such agreement", in.Agreement)
 				}
 				return err
 			}
