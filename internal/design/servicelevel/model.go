@@ -379,12 +379,12 @@ type Review struct {
 	record.Record
 	ServiceName string `json:"serviceName"`
 	// Agreement is the number of the agreement reviewed, "" for every agreement of the service.
-	Agreement  string    `json:"agreement,omitempty"`
-	PeriodFrom time.Time `json:"periodFrom"`
-	PeriodTo   time.Time `json:"periodTo"`
-	AchievementReport     AchievementReport    `json:"report"`
-	Findings   []TermFinding `json:"findings"`
-	Minutes    string    `json:"minutes"`
+	Agreement         string            `json:"agreement,omitempty"`
+	PeriodFrom        time.Time         `json:"periodFrom"`
+	PeriodTo          time.Time         `json:"periodTo"`
+	AchievementReport AchievementReport `json:"report"`
+	Findings          []TermFinding     `json:"findings"`
+	Minutes           string            `json:"minutes"`
 }
 
 // NewReview is what a service review is planned from.
@@ -423,9 +423,9 @@ type ImprovementPlan struct {
 	record.Record
 	ServiceName string `json:"serviceName"`
 	// Review is the number of the review the plan was formulated from, or "".
-	Review    string `json:"review,omitempty"`
-	Objective string `json:"objective"`
-	OpenItems int64  `json:"openItems"`
+	Review    string     `json:"review,omitempty"`
+	Objective string     `json:"objective"`
+	OpenItems int64      `json:"openItems"`
 	Items     []PlanItem `json:"items"`
 }
 

@@ -249,7 +249,7 @@ func (s *Service) UpdateAgreement(ctx context.Context, number string, version in
 			if err := updateAgreement(ctx, tx, cur.ID, d); err != nil {
 				return nil, err
 			}
-			if cur.State == Agreed && d.CalendarID != now.CalendarID {
+			if cur.State == Agreed && (d.CalendarID != now.CalendarID || d.StartsOn != now.StartsOn || d.EndsOn != now.EndsOn) {
 				if err := s.targetsChanged(ctx, tx, cur.ID); err != nil {
 					return nil, err
 				}

@@ -63,7 +63,7 @@ func loadMeasured(ctx context.Context, q db.Queryer) ([]sla.Target, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = q.QueryContext(ctx, `SELECT `+targetCols+`, t.agreement_id, r.title, a.kind, a.calendar_id
+	rows, err = q.QueryContext(ctx, `SELECT `+targetCols+`, t.agreement_id, r.title, a.kind, a.calendar_id, a.starts_on, a.ends_on
 		FROM agreement_targets t JOIN records r ON r.id = t.agreement_id JOIN agreements a ON a.record_id = t.agreement_id
 		WHERE r.type = ? AND r.state = ? AND t.kind <> ? ORDER BY t.agreement_id, t.position, t.id`,
 		AgreementType, Agreed, string(Availability))
@@ -74,11 +74,19 @@ func loadMeasured(ctx context.Context, q db.Queryer) ([]sla.Target, error) {
 	out := []sla.Target{}
 	for rows.Next() {
 		var st sla.Target
-		t, _, err := scanTarget(rows, &st.AgreementID, &st.AgreementName, &st.AgreementKind, &st.CalendarID)
+		var startsOn, endsOn int64
+		t, _, err := scanTarget(rows, &st.AgreementID, &st.AgreementName, &st.AgreementKind, &st.CalendarID, &startsOn, &endsOn)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, measured(t, st, services[st.AgreementID]))
+		m := measured(t, st, services[st.AgreementID])
+		// The agreement measures the records logged while it is in force: from
+		// the start of startsOn to the end of endsOn (UTC days).
+		m.Selector.LoggedFrom = startsOn
+		if endsOn != 0 {
+			m.Selector.LoggedBefore = endsOn + 24*time.Hour.Milliseconds()
+		}
+		out = append(out, m)
 	}
 	return out, rows.Err()
 }

@@ -173,7 +173,8 @@ func TestAgreementLifecycle(t *testing.T) {
 			p1.Duration != 4*time.Hour || !slices.Equal(p1.Selector.Priorities, []int{1}) ||
 			!slices.Equal(p1.Selector.ServiceIDs, []int64{mail}) || !slices.Equal(p1.Selector.RecordTypes, []string{"incident"}) ||
 			!slices.Equal(p1.Selector.CustomerTeams, []int64{desk}) || !slices.Equal(p1.Warnings, []int{75}) ||
-			len(p1.Escalations) != 1 || len(p1.Rule.Stop.States) == 0 {
+			len(p1.Escalations) != 1 || len(p1.Rule.Stop.States) == 0 ||
+			p1.Selector.LoggedFrom != time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli() || p1.Selector.LoggedBefore != 0 {
 			t.Fatalf("P1 target: %+v", p1)
 		}
 		if !slices.Equal(got[1].Warnings, []int{50, 90}) || got[2].Selector.Priorities != nil || got[2].Kind != sla.KindResponse {

@@ -61,6 +61,17 @@ func oneOf(v string, values []string) bool {
 // non-empty list must hold the record's value (a record without a service,
 // priority or category matches only the lists that are empty).
 func (s Selector) Matches(f Facts, requesterTeams []int64) bool {
+	return s.matches(f, requesterTeams)
+}
+
+// Covers reports whether a record logged at created (unix ms) falls within the
+// selector's logging period.
+func (s Selector) Covers(created int64) bool {
+	return (s.LoggedFrom == 0 || created >= s.LoggedFrom) && (s.LoggedBefore == 0 || created < s.LoggedBefore)
+}
+
+// matches is Matches without the logging period, which needs the timeline.
+func (s Selector) matches(f Facts, requesterTeams []int64) bool {
 	if len(s.RecordTypes) > 0 && !slices.Contains(s.RecordTypes, f[FieldType]) {
 		return false
 	}

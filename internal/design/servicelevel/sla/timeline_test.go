@@ -195,6 +195,19 @@ func TestSelector(t *testing.T) {
 	if (Selector{Priorities: []int{2}}).Matches(Facts{"type": "incident"}, nil) {
 		t.Error("a record without a priority matched a priority list")
 	}
+	// The logging period: from the first instant of LoggedFrom, up to (not
+	// including) LoggedBefore; 0 leaves a side open.
+	period := Selector{LoggedFrom: 1000, LoggedBefore: 2000}
+	for _, c := range []struct {
+		s       Selector
+		created int64
+		want    bool
+	}{{period, 999, false}, {period, 1000, true}, {period, 1999, true}, {period, 2000, false},
+		{Selector{LoggedFrom: 1000}, 1 << 50, true}, {Selector{LoggedBefore: 2000}, 0, true}, {Selector{}, 5, true}} {
+		if got := c.s.Covers(c.created); got != c.want {
+			t.Errorf("%+v covers %d: %v", c.s, c.created, got)
+		}
+	}
 }
 
 // TestDefaultRule: the rule returned is the caller's to change.

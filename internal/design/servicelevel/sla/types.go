@@ -108,6 +108,10 @@ type Selector struct {
 	// CustomerTeams: the requester must belong to one of these teams (the
 	// mission partner's organisational units).
 	CustomerTeams []int64 `json:"customerTeams,omitempty"`
+	// LoggedFrom and LoggedBefore bound when the record was logged (unix ms,
+	// 0 = open): an agreement measures the records logged while it is in force.
+	LoggedFrom   int64 `json:"loggedFrom,omitempty"`
+	LoggedBefore int64 `json:"loggedBefore,omitempty"`
 }
 
 // Kind is what a target measures.

@@ -132,7 +132,7 @@ func (e *env) compute(rec recInfo, tl sla.Timeline, corrections []sla.Correction
 	teams := e.teamsOf(factInt(r.facts, sla.FieldRequester))
 	for i := range e.targets {
 		t := &e.targets[i]
-		if !t.Selector.Matches(r.facts, teams) {
+		if !t.Selector.Covers(tl.Created) || !t.Selector.Matches(r.facts, teams) {
 			continue
 		}
 		r.calcs = append(r.calcs, calc{t: t, c: sla.Compute(tl, *t, e.schedules[t.CalendarID], corrections, e.now)})
