@@ -68,6 +68,9 @@ func (s *Service) sweepBatch(ctx context.Context) (fired, claimed int, err error
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("claim due clocks: %w", err)
 		}
+		if recIDs, err = s.holdWhole(ctx, tx, recIDs, ids); err != nil {
+			return err
+		}
 		claimed = len(ids)
 		if claimed == 0 {
 			return nil
@@ -96,6 +99,72 @@ func (s *Service) sweepBatch(ctx context.Context) (fired, claimed int, err error
 		return err
 	})
 	return fired, claimed, err
+}
+
+// holdWhole makes a sweeper hold every clock of the records it works on, on
+// PostgreSQL: it locks them with SKIP LOCKED and leaves out (with their claimed
+// clocks) the records another sweeper holds a clock of. Rewriting a record's
+// clocks locks all of them, so two sweepers that had claimed different clocks
+// of one record would otherwise wait on each other. SQLite's single writer
+// needs none of this.
+func (s *Service) holdWhole(ctx context.Context, tx *db.Tx, recIDs []any, claimed map[int64]bool) ([]any, error) {
+	if s.db.SkipLocked() == "" || len(recIDs) == 0 {
+		return recIDs, nil
+	}
+	count := func(query string) (map[int64]int, error) {
+		rows, err := tx.QueryContext(ctx, query, recIDs...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out := map[int64]int{}
+		for rows.Next() {
+			var rid int64
+			var n int
+			if err := rows.Scan(&rid, &n); err != nil {
+				return nil, err
+			}
+			out[rid] += n
+		}
+		return out, rows.Err()
+	}
+	in := `record_id IN (` + marks(len(recIDs)) + `)`
+	held, err := count(`SELECT record_id, 1 FROM sla_clocks WHERE ` + in + ` ORDER BY record_id, id` + s.db.SkipLocked())
+	if err != nil {
+		return nil, fmt.Errorf("hold the clocks of the claimed records: %w", err)
+	}
+	all, err := count(`SELECT record_id, COUNT(*) FROM sla_clocks WHERE ` + in + ` GROUP BY record_id`)
+	if err != nil {
+		return nil, fmt.Errorf("count the clocks of the claimed records: %w", err)
+	}
+	kept := make([]any, 0, len(recIDs))
+	dropped := map[int64]bool{}
+	for _, v := range recIDs {
+		rid := v.(int64)
+		if held[rid] == all[rid] {
+			kept = append(kept, v)
+		} else {
+			dropped[rid] = true
+		}
+	}
+	if len(dropped) == 0 {
+		return kept, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, record_id FROM sla_clocks WHERE `+in, recIDs...)
+	if err != nil {
+		return nil, fmt.Errorf("read the claimed clocks: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, rid int64
+		if err := rows.Scan(&id, &rid); err != nil {
+			return nil, err
+		}
+		if dropped[rid] {
+			delete(claimed, id)
+		}
+	}
+	return kept, rows.Err()
 }
 
 // recordsByID reads records by id.
