@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"regexp"
@@ -116,6 +117,8 @@ func TestCLIMisuse(t *testing.T) {
 		{[]string{"token", "revoke", "--data-dir", dir}, "usage: steward token revoke", ""},
 		{[]string{"token", "mint", "--data-dir", dir}, `unknown token command "mint"`, ""},
 		{[]string{"backup", "--data-dir", dir}, "usage: steward backup FILE", ""},
+		{[]string{"sla"}, "usage: steward sla recompute", ""},
+		{[]string{"sla", "recompute", "extra", "--data-dir", dir}, "usage: steward sla recompute", ""},
 		{[]string{"migrate", "--no-such-flag"}, "flag provided but not defined", "-no-such-flag"},
 		{[]string{"migrate", "--database-url", "mysql://x"}, "unsupported database URL", ""},
 	}
@@ -311,6 +314,35 @@ func TestCLIAuditVerify(t *testing.T) {
 		}
 		if !strings.Contains(out, "ALTERED: first bad row is 2: row 2 was altered") {
 			t.Fatalf("altered trail printed %q", out)
+		}
+	})
+}
+
+// TestCLISLARecompute: "steward sla recompute" rebuilds clocks that are gone
+// from the records' audit history, and adds or removes nothing the second time.
+func TestCLISLARecompute(t *testing.T) {
+	t.Parallel()
+	engines(t, func(t *testing.T, s storage) {
+		mustCLI(t, "", args(s, "demo")...)
+		mustCLI(t, "", args(s, "sla", "recompute")...) // the demo's last day is not refreshed yet
+		a := openApp(t, s)
+		ctx := context.Background()
+		var clocks int64
+		if err := a.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM sla_clocks`).Scan(&clocks); err != nil || clocks == 0 {
+			t.Fatalf("the demo has %d clocks (%v)", clocks, err)
+		}
+		if _, err := a.DB.ExecContext(ctx, `DELETE FROM sla_clocks`); err != nil {
+			t.Fatal(err)
+		}
+		out := mustCLI(t, "", args(s, "sla", "recompute", "--workers", "2")...)
+		want := regexp.MustCompile(fmt.Sprintf(`^recomputed the clocks of [1-9]\d* records in \S+: %d clocks \(%d new, 0 changed, 0 removed, 0 history rows\)\n$`, clocks, clocks))
+		if !want.MatchString(out) {
+			t.Fatalf("after deleting the clocks: %q", out)
+		}
+		// Again: nothing new or removed (running clocks are rewritten with the time elapsed since).
+		out = mustCLI(t, "", args(s, "sla", "recompute")...)
+		if !regexp.MustCompile(fmt.Sprintf(`: %d clocks \(0 new, \d+ changed, 0 removed, 0 history rows\)`, clocks)).MatchString(out) {
+			t.Fatalf("again: %q", out)
 		}
 	})
 }

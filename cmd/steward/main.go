@@ -41,6 +41,7 @@ Usage:
   steward import incidents --format servicenow [--as USER] FILE.csv
                                            import a ServiceNow incident export (again: no duplicates)
   steward demo                             load a demo organisation with three months of history into a fresh database
+  steward sla recompute [--workers N]      recompute every record's SLA clocks from the audit trail (after gen, or to repair)
 
 Every command takes the storage flags --data-dir and --database-url; run
 "steward serve -h" for all server flags. Each flag has a STEWARD_* environment variable.
@@ -98,6 +99,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return importCmd(ctx, rest, stdout, stderr)
 	case "demo":
 		return demoCmd(ctx, rest, stdout, stderr)
+	case "sla":
+		return slaCmd(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
