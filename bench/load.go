@@ -86,6 +86,17 @@ func runLoad(ctx context.Context, l Drive, seed uint64, op Op) Stats {
 	if l.Count > 0 {
 		expect = int(l.Count)/max(l.Concurrency, 1) + 1
 	}
+	var start time.Time
+	measure := func() {
+		if l.Mark != nil {
+			l.Mark(true)
+		}
+		start = time.Now()
+		phase.Store(phaseMeasure)
+	}
+	if l.Warmup <= 0 {
+		measure() // no warm-up: not even the first operation goes unrecorded
+	}
 	for i := range l.Concurrency {
 		wg.Add(1)
 		go func() {
@@ -127,12 +138,10 @@ func runLoad(ctx context.Context, l Drive, seed uint64, op Op) Stats {
 			mu.Unlock()
 		}()
 	}
-	sleep(ctx, l.Warmup)
-	if l.Mark != nil {
-		l.Mark(true)
+	if l.Warmup > 0 {
+		sleep(ctx, l.Warmup)
+		measure()
 	}
-	start := time.Now()
-	phase.Store(phaseMeasure)
 	if l.Count <= 0 {
 		sleep(ctx, l.Duration)
 		phase.Store(phaseStop)

@@ -318,6 +318,13 @@ func runEngine(ctx context.Context, o *options, engine, runID string, pg *pgServ
 		env.DBServer = pg
 	}
 	drive := Drive{Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration, Count: o.count}
+	for _, sc := range scs {
+		if sc.Prepare != nil {
+			if err := sc.Prepare(ctx, env); err != nil {
+				return nil, load, fmt.Errorf("%s: prepare: %w", sc.Name, err)
+			}
+		}
+	}
 
 	if hasPhase(scs, Online) {
 		if err := srv.start(ctx); err != nil {
@@ -376,9 +383,16 @@ func hasPhase(scs []Scenario, p Phase) bool {
 // srv, when not nil, is the running server whose CPU use is measured too.
 func runScenario(ctx context.Context, sc Scenario, env *Env, load Drive, scale string, srv *server,
 	logf func(string, ...any)) (Result, error) {
+	env.takeNotes()
 	op, release, err := sc.Setup(ctx, env)
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: set up: %w", sc.Name, err)
+	}
+	if sc.Clients > 0 {
+		load.Concurrency = sc.Clients
+	}
+	if sc.Runs > 0 {
+		load.Count, load.Warmup = sc.Runs, 0
 	}
 	if release != nil {
 		defer release()
@@ -397,6 +411,7 @@ func runScenario(ctx context.Context, sc Scenario, env *Env, load Drive, scale s
 	}
 	r := newResult(sc, env.Engine, scale, load.Concurrency, st)
 	meter.fill(&r, st.Elapsed)
+	r.Notes = env.takeNotes()
 	logf("%s %-38s %8.0f ops/s  p50 %6.2f ms  p99 %7.2f ms  max %8.2f ms  errors %d  cpu %s",
 		env.Engine, sc.Name, r.OpsPerSec, r.P50Ms, r.P99Ms, r.MaxMs, r.Errors, r.cpuSummary())
 	if st.FirstError != nil {

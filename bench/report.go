@@ -109,6 +109,8 @@ type Result struct {
 	FractionOfLimit *float64 `json:"fraction_of_limit,omitempty"`
 	// Limit names the offline scenario FractionOfLimit compares with.
 	Limit string `json:"limit,omitempty"`
+	// Notes are the scenario's own figures (records/s of a recompute, duplicate escalations …).
+	Notes map[string]float64 `json:"notes,omitempty"`
 }
 
 // newResult turns a run's stats into a result row.

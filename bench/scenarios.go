@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"steward/internal/platform/db"
@@ -40,6 +41,16 @@ type Scenario struct {
 	// Setup prepares the scenario against env and returns the operation that the
 	// clients repeat, and a function that releases what Setup acquired (or nil).
 	Setup func(ctx context.Context, env *Env) (Op, func(), error)
+	// Prepare, when set, runs once per engine after the organisation is
+	// generated and before the server starts (the SLA clocks are computed
+	// then); it must be idempotent, as scenarios may share it.
+	Prepare func(ctx context.Context, env *Env) error
+	// Clients, when set, runs the scenario with this many clients instead of
+	// -concurrency: an operation that is a whole batch job runs alone.
+	Clients int
+	// Runs, when set, measures exactly this many operations with no warm-up
+	// instead of a -duration or -count.
+	Runs int64
 }
 
 // Op performs one operation as client w. A returned error counts as a failed operation.
@@ -75,6 +86,29 @@ type Env struct {
 	TeamIDs []int64
 	// DBServer is the local PostgreSQL server whose CPU use is measured, or nil.
 	DBServer *pgServer
+
+	notesMu sync.Mutex
+	notes   map[string]float64
+}
+
+// Note records a figure of the running scenario beyond latency and
+// throughput (records/s, duplicates …); it lands in the result's notes.
+func (env *Env) Note(name string, v float64) {
+	env.notesMu.Lock()
+	defer env.notesMu.Unlock()
+	if env.notes == nil {
+		env.notes = map[string]float64{}
+	}
+	env.notes[name] = v
+}
+
+// takeNotes returns the figures noted since the last call and forgets them.
+func (env *Env) takeNotes() map[string]float64 {
+	env.notesMu.Lock()
+	defer env.notesMu.Unlock()
+	n := env.notes
+	env.notes = nil
+	return n
 }
 
 // registry lists every scenario bench knows, in the order they run (online ones
@@ -87,6 +121,7 @@ func registry() []Scenario {
 		cmdbScenarios(),
 		assetScenarios(),
 		incidentScenarios(),
+		slaScenarios(),
 		storageScenarios(),
 	)
 }

@@ -44,13 +44,23 @@
 //     priority mix, log-normal resolution times and reassignment counts of
 //     dist.go, about 1 % major incidents with their children, updates and
 //     reviews, 0.5 % security incidents, and a state mix that follows age.
-//     Their journals hold the state-changing steps and one assignment, about
-//     four to five entries per incident, not the ten state changes and three
-//     interactions of a real incident (see incidents.go).
+//     Their journals hold the state-changing steps, one assignment, some
+//     reprioritisations and holds resumed on the way, about five entries per
+//     incident, not the ten state changes and three interactions of a real
+//     incident (see incidents.go); their audit history holds the entries the
+//     kernel and incident management write with each of those saves (record.create
+//     with every field, record.assign, record.update, record.transition and
+//     incident.hold, incident.resume, incident.resolve …), at the journal's times
+//     (see incidents_audit.go), so that the SLA clocks derive from it.
+//   - sla: calendars for the generated years, an SLA per critical (and busy)
+//     service with response and resolution targets per priority and an
+//     availability target, OLAs per main resolver team, two UCs, their terms,
+//     all agreed before the generated years; and the services' outages:
+//     planned maintenance, unplanned outages and those of the major incidents
+//     (sla.go).
 //
-// The SLA generator of a later issue plugs in the same way, after the ones
-// whose World and rows it builds on. Not generated yet: SLAs, service
-// requests, problems, changes.
+// Not generated yet: service requests, problems, changes, service reviews,
+// improvement and availability plans.
 //
 // # Determinism
 //
@@ -65,10 +75,14 @@
 // A run writes the rows the services would write (the record row, its number
 // from the type's counter, its full-text entry on SQLite, a journal entry per
 // create, step and change in the kernel's words, the version each save raises,
-// the areas' own rows), with multi-row INSERTs in one transaction, and with
-// foreign keys checked. It writes no per-row audit entries and no outbox
-// events: one audit entry, by "system:gen", records what the run loaded, in
-// the same transaction, so "steward audit verify" still passes. Run refuses a
+// the areas' own rows), with multi-row INSERTs (full batches through one
+// prepared statement) in one transaction, and with foreign keys checked. The
+// incidents' audit entries are written too, one per save as the services
+// write them, chained into the hash chain with audit.Chain in time order
+// after the entries already there; the other areas' records get none. No
+// outbox events are written. One more audit entry, by "system:gen", records
+// what the run loaded, in the same transaction, so "steward audit verify"
+// passes. Run refuses a
 // database that already holds an organisation (users other than
 // administrators, teams, role assignments or records): generated data is never
 // mixed into real data, and a second run would collide with the first.

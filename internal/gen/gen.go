@@ -96,9 +96,8 @@ type Generator struct {
 	Generate func(ctx context.Context, w *World) error
 }
 
-// Generators lists every generator, in dependency order. The incident, CI and
-// SLA generators of later issues go here, after the ones whose people and
-// teams they use.
+// Generators lists every generator, in dependency order: a generator of a
+// later issue goes after the ones whose people, teams and rows it uses.
 func Generators() []Generator {
 	return []Generator{
 		{Name: "people", Generate: genPeople},
@@ -107,6 +106,7 @@ func Generators() []Generator {
 		{Name: "cmdb", Generate: genCMDB},
 		{Name: "assets", Generate: genAssets},
 		{Name: "incidents", Generate: genIncidents},
+		{Name: "sla", Generate: genSLA},
 	}
 }
 
@@ -213,7 +213,8 @@ const Actor = "system:gen"
 // no organisation yet (administrators may exist): all rows, and one audit entry
 // that summarises them, commit in one transaction. It writes straight into the
 // tables with multi-row INSERTs, exactly the rows the services would write,
-// but without per-row audit entries or outbox events.
+// with the incidents' audit history but no other per-row audit entries, and no
+// outbox events.
 func Run(ctx context.Context, d *db.DB, cfg Config) (sum Summary, err error) {
 	defer errs.Wrap(&err, "generate scale %d seed %d", cfg.Scale, cfg.Seed)
 	start := time.Now()

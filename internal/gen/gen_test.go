@@ -37,11 +37,14 @@ func dump(t *testing.T, d *db.DB) map[string][]string {
 	ctx := context.Background()
 	tables := []string{"record_types"}
 	for _, n := range []string{"users", "teams", "team_members", "user_roles", "raci_assignments", "records", "record_journal",
-		"record_steps", "record_step_approvers", "control_documents", "control_findings", "control_actions", "control_evaluations"} {
+		"record_steps", "record_step_approvers", "control_documents", "control_findings", "control_actions", "control_evaluations",
+		"calendars", "agreements", "agreement_services", "agreement_underpins", "agreement_targets", "agreement_terms", "outages"} {
 		tables = append(tables, n)
 	}
 	queries := map[string]string{
 		"audit": `SELECT actor_type, actor_name, action, object_type, object_id, changes FROM audit_log WHERE actor_name = 'system:gen'`,
+		"history": `SELECT at, actor_type, actor_id, actor_name, action, object_type, object_id, changes FROM audit_log
+			WHERE object_type = 'record'`,
 	}
 	for _, tb := range tables {
 		queries[tb] = `SELECT * FROM ` + tb

@@ -80,12 +80,18 @@ import (
 // holds the entries of the steps that change the state and one assignment,
 // exactly as the kernel writes them: "Incident INC… logged as New.", "Assigned
 // to <group> / <user>.", "Investigate (IM4): New → In progress.", "Put on hold
-// (IM4): …", "Resolve (IM5): … → Resolved.", "Confirm the resolution (IM6): …"
-// or the system's "Close (IM6): …", "Cancel (IM2): …", and both "Linked: …"
-// entries of a child. Intermediate reassignments (counted, not journalled),
-// holds that were resumed, comments and work notes are left out; every
+// (IM4): …", "Resume (IM4): …", "Resolve (IM5): … → Resolved.", "Confirm the
+// resolution (IM6): …" or the system's "Close (IM6): …", "Cancel (IM2): …",
+// both "Linked: …" entries of a child, and "Changed priority, impact …." of a
+// reprioritisation. About 22 % of the incidents resolved after an
+// investigation waited on the way (a hold for the caller, a supplier or a
+// change, resumed before the resolution) and 10 % of those worked on were
+// logged at a neighbouring priority and reprioritised: both are drawn from a
+// random source of their own (incidents_audit.go). Intermediate reassignments
+// (counted, not journalled), comments and work notes are left out; every
 // record's version is one more than its journalled saves, as the kernel keeps
-// it. That is about four to five journal entries per closed incident.
+// it. That is about five journal entries per closed incident, and one audit
+// entry per journalled save (two for a step that changes the incident row).
 //
 // Reclassification into service requests, reopened incidents and rejected
 // resolutions are not generated.
@@ -221,10 +227,11 @@ const (
 	evLink
 	evUpdate
 	evComm
+	evAudit
 )
 
-// imEv is a row that takes an id in time order: a journal entry, a link, a
-// stakeholder update or a communication.
+// imEv is a row that takes an id (or a sequence number) in time order: a
+// journal entry, a link, a stakeholder update, a communication or an audit entry.
 type imEv struct {
 	at, rec int64
 	seq     int64
@@ -234,6 +241,9 @@ type imEv struct {
 	body     string
 	x, y     string
 	from, to int64
+	// number is the audited record's number (of a link: the parent's, and x the child's);
+	// action and changes are an audit entry's.
+	number, action, changes string
 }
 
 func (a *imEv) less(b *imEv) bool {
@@ -343,6 +353,8 @@ type imGen struct {
 	pickModerate              Discrete
 	// imTeams are the groups that hold the IM analyst role, by team id.
 	imTeams map[int64]bool
+	// hist writes the audit history (incidents_audit.go).
+	hist *imHistory
 }
 
 // genIncidents writes the incident log (see the comment at the top of this file).
@@ -363,6 +375,9 @@ func genIncidents(ctx context.Context, w *World) error {
 	if err := g.readStart(ctx); err != nil {
 		return err
 	}
+	if err := g.openHistory(ctx); err != nil {
+		return err
+	}
 	if err := g.taxonomy(ctx); err != nil {
 		return err
 	}
@@ -380,6 +395,9 @@ func genIncidents(ctx context.Context, w *World) error {
 		}
 	}
 	if err := g.flushUntil(math.MaxInt64); err != nil {
+		return err
+	}
+	if err := g.closeHistory(ctx); err != nil {
 		return err
 	}
 	return g.finish(ctx)
@@ -881,13 +899,19 @@ func (g *imGen) flushUntil(t int64) error {
 			err = w.add("record_journal", w.nextID("record_journal"), e.rec, "system", e.body, author, name, e.at)
 		case evLink:
 			g.linkID++
-			err = w.add("record_links", g.linkID, e.from, e.to, string(record.ParentOf), author, e.at)
+			if err = w.add("record_links", g.linkID, e.from, e.to, string(record.ParentOf), author, e.at); err == nil {
+				err = g.writeAudit(&imEv{at: e.at, author: e.author, action: "record.link", number: e.number,
+					changes: fmt.Sprintf(`[{"field":"link","new":%d},{"field":"type","new":%q},{"field":"target","new":%q}]`,
+						g.linkID, record.ParentOf, e.x)})
+			}
 		case evUpdate:
 			g.updateID++
 			err = w.add("incident_major_updates", g.updateID, e.rec, e.x, e.body, author, name, e.at)
 		case evComm:
 			g.commID++
 			err = w.add("incident_major_comms", g.commID, e.rec, e.x, e.y, e.body, author, name, e.at)
+		case evAudit:
+			err = g.writeAudit(&e)
 		}
 		if err != nil {
 			return err
@@ -1120,7 +1144,9 @@ func (g *imGen) incident(t int64) error {
 		closeAt = max(closeAt, reviewAt+(10+r.Int64N(110))*imMinute)
 	}
 
-	// The journal, as far as the end of the generated years.
+	// The journal and the audit history, as far as the end of the generated years.
+	logged := imLogged{number: number, title: title, description: desc, caller: caller, logger: logger, team: row.team,
+		priority: prio, impact: impact, urgency: urgency, manager: -1}
 	g.journal(id, t, logger, fmt.Sprintf(g.logged, number))
 	bump := func(at int64) {
 		row.version++
@@ -1139,7 +1165,7 @@ func (g *imGen) incident(t int64) error {
 		at := t + (5+r.Int64N(25))*imMinute
 		if at < EpochMillis {
 			text := fmt.Sprintf("Linked: %s %s %s.", parent.number, record.ParentOf, number)
-			g.emit(imEv{at: at, rec: id, kind: evLink, author: int32(parent.manager), from: parent.id, to: id})
+			g.emit(imEv{at: at, rec: id, kind: evLink, author: int32(parent.manager), from: parent.id, to: id, number: parent.number, x: number})
 			g.journal(parent.id, at, parent.manager, text)
 			g.journal(id, at, parent.manager, text)
 		}
@@ -1150,36 +1176,80 @@ func (g *imGen) incident(t int64) error {
 		manager = g.h.managers[r.IntN(len(g.h.managers))]
 		row.manager, row.declaredAt = manager, t
 		row.reason = fmt.Sprintf("priority P%d reached the major-incident threshold", prio)
+		logged.manager, logged.reason = manager, row.reason
 	}
+	var err error
 	switch {
 	case cancel:
 		at, agent := t+(2+r.Int64N(238))*imMinute, g.member(g.desk)
 		if do(at, agent, imNew, "cancel") {
 			row.state, row.closedAt, row.closedBy = imCancelled, at, agent
+			err = g.transition(id, number, at, agent, imNew, "cancel", "",
+				[]audit.Change{{Field: "closedBy", Old: int64(0), New: g.userRef(agent)}})
 		}
 	case parent != nil:
 		if do(resolveAt, resolver, imNew, "resolve") {
 			row.state = imResolved
+			err = g.transition(id, number, resolveAt, resolver, imNew, "resolve",
+				fmt.Sprintf("follow-up of %s on %s (%s)", "Resolve", parent.number, g.hist.activity["resolve"]),
+				g.resolved(code, notes, effort, false, resolver))
 		}
 	default:
 		if assignAt < EpochMillis {
 			g.journal(id, assignAt, assignee, "Assigned to "+w.teams[final].name+" / "+w.users[assignee].username+".")
 			bump(assignAt)
+			err = g.assigned(id, number, assignAt, assignee, row.team, final, assignee, int64(k))
 			row.team, row.assignee, row.reassignments = final, assignee, int64(k)
 		}
+		if !major && !security && !fcr && err == nil {
+			// Logged at a neighbouring priority, reprioritised once someone looked at it.
+			i0, u0, p0, at := g.reprioritise(impact, urgency, prio, assignAt, min(resolveAt, EpochMillis))
+			if at != 0 {
+				logged.priority, logged.impact, logged.urgency = p0, i0, u0
+				var text string
+				text, err = g.reprioritised(id, number, at, assignee, p0, prio, i0, impact, u0, urgency)
+				g.journal(id, at, assignee, text)
+				bump(at)
+			}
+		}
 		from := imNew
-		if !fcr && do(investigateAt, assignee, imNew, "investigate") {
+		if !fcr && err == nil && do(investigateAt, assignee, imNew, "investigate") {
 			row.state, from = imInProgress, imInProgress
+			err = g.transition(id, number, investigateAt, assignee, imNew, "investigate", "", nil)
+		}
+		if from == imInProgress && resolveAt < EpochMillis && err == nil {
+			// Waited for the caller, a supplier or a change on the way, and resumed.
+			if holdAt, resumeAt, reason := g.pause(investigateAt, resolveAt); holdAt != 0 {
+				g.journal(id, holdAt, assignee, g.step(imInProgress, "hold"))
+				g.journal(id, resumeAt, assignee, g.step(imOnHold, "resume"))
+				bump(holdAt)
+				bump(resumeAt)
+				if err = g.transition(id, number, holdAt, assignee, imInProgress, "hold", "",
+					[]audit.Change{{Field: "holdReason", Old: "", New: reason}}); err == nil {
+					err = g.transition(id, number, resumeAt, assignee, imOnHold, "resume", "",
+						[]audit.Change{{Field: "holdReason", Old: reason, New: ""}})
+				}
+			}
 		}
 		if do(resolveAt, assignee, from, "resolve") {
 			row.state = imResolved
+			if err == nil {
+				err = g.transition(id, number, resolveAt, assignee, from, "resolve", "", g.resolved(code, notes, effort, fcr, assignee))
+			}
 		} else if row.state == imInProgress && r.Float64() < imHoldShare {
 			at := investigateAt + 1 + r.Int64N(max(1, EpochMillis-investigateAt-2))
 			if do(at, assignee, imInProgress, "hold") {
 				row.state, row.heldAt = imOnHold, at
 				row.holdReason = incident.HoldReasons[g.pickHold.Sample(r)]
+				if err == nil {
+					err = g.transition(id, number, at, assignee, imInProgress, "hold", "",
+						[]audit.Change{{Field: "holdReason", Old: "", New: row.holdReason}})
+				}
 			}
 		}
+	}
+	if err != nil {
+		return err
 	}
 	if row.state == imResolved {
 		row.resolvedAt, row.resolvedBy, row.code, row.notes, row.effort, row.firstContact = resolveAt, resolver, code, notes, effort, fcr
@@ -1201,7 +1271,18 @@ func (g *imGen) incident(t int64) error {
 				}
 				row.changed = row.loggedCat != row.cat || row.loggedSub != row.sub
 			}
+			decision := ""
+			if closer < 0 {
+				decision = imAutoCloseReason
+			}
+			if err := g.transition(id, number, closeAt, closer, imResolved, action, decision, g.closedFields(&row, closer)); err != nil {
+				return err
+			}
 		}
+	}
+	logged.category, logged.subcategory = row.loggedCat, row.loggedSub
+	if err := g.logCreate(id, t, logged, &row); err != nil {
+		return err
 	}
 	if err := g.write(id, number, title, desc, caller, t, prio, &row); err != nil {
 		return err
