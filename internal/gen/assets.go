@@ -1446,8 +1446,8 @@ func (g *amGen) ownAsset(a *amAsset) func(r *rec) error {
 		if a.tag != "" {
 			tag = a.tag
 		}
-		if err := w.add("assets", r.id, string(a.kind), tag, a.serial, a.maker, a.model, nullID(a.ci), a.cost, "USD", a.bought,
-			string(a.method), a.life, a.salvage, a.warranty, a.contract, a.supplier, nullID(uid), nullID(loc), a.product, a.seats,
+		if err := w.add("assets", r.id, string(a.kind), tag, a.serial, a.maker, a.model, db.NullID(a.ci), a.cost, "USD", a.bought,
+			string(a.method), a.life, a.salvage, a.warranty, a.contract, a.supplier, db.NullID(uid), db.NullID(loc), a.product, a.seats,
 			string(a.metric)); err != nil {
 			return err
 		}
@@ -1487,7 +1487,7 @@ func (g *amGen) openRem(m *amRem) error {
 		if m.asset != nil {
 			aid = m.asset.rec.id
 		}
-		return g.w.add("asset_remediations", r.id, nullID(aid), au.id, string(m.reason), m.observed, au.site.id)
+		return g.w.add("asset_remediations", r.id, db.NullID(aid), au.id, string(m.reason), m.observed, au.site.id)
 	}
 	if m.asset != nil {
 		rem, ast := m.rec, m.asset.rec
@@ -1517,7 +1517,7 @@ func (g *amGen) writeAfter(ctx context.Context) error {
 			if it.rem != nil {
 				rem = it.rem.rec.number
 			}
-			if err := w.add("asset_audit_items", itemBase, au.id, string(it.result), it.observed, nullID(aid), it.state, it.recLoc,
+			if err := w.add("asset_audit_items", itemBase, au.id, string(it.result), it.observed, db.NullID(aid), it.state, it.recLoc,
 				it.reason, it.step, rem); err != nil {
 				return err
 			}
@@ -1540,7 +1540,7 @@ func (g *amGen) writeAfter(ctx context.Context) error {
 		if in.host != nil {
 			host = in.host.rec.id
 		}
-		if err := w.add("asset_installations", installBase, in.product, in.version, nullID(host), nullID(in.hostCI), in.found,
+		if err := w.add("asset_installations", installBase, in.product, in.version, db.NullID(host), db.NullID(in.hostCI), in.found,
 			in.source, w.users[in.by].id, in.created); err != nil {
 			return err
 		}

@@ -174,11 +174,3 @@ func (b *bulk) flush() error {
 	}
 	return nil
 }
-
-// nullID stores 0 as NULL, as the services do for optional references.
-func nullID(v int64) any {
-	if v == 0 {
-		return nil
-	}
-	return v
-}

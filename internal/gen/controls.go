@@ -10,6 +10,7 @@ import (
 
 	"steward/internal/framework"
 	"steward/internal/improvement/controls"
+	"steward/internal/platform/db"
 	"steward/internal/platform/record"
 )
 
@@ -118,7 +119,7 @@ func (g *ctrlGen) newDoc(l docLine, v int64, prev *rec, by int, at int64) (*rec,
 		if info.supersedes != nil {
 			sup = info.supersedes.id
 		}
-		return g.w.add("control_documents", r.id, string(info.kind), info.version, info.body, info.kpi, nullID(sup), info.approvedAt)
+		return g.w.add("control_documents", r.id, string(info.kind), info.version, info.body, info.kpi, db.NullID(sup), info.approvedAt)
 	}
 	return r, info, nil
 }

@@ -1342,7 +1342,7 @@ func (g *imGen) write(id int64, number, title, desc string, caller int, t int64,
 	w := g.w
 	closed := row.state == imClosed || row.state == imCancelled
 	if err := w.add("records", id, incident.Type, number, incident.Process, title, desc, row.state, closed, int64(prio),
-		w.teams[row.team].id, g.userID(row.assignee), w.users[caller].id, nullID(row.service), record.DefaultMarking,
+		w.teams[row.team].id, g.userID(row.assignee), w.users[caller].id, db.NullID(row.service), record.DefaultMarking,
 		row.reassignments, t, row.updated, row.version); err != nil {
 		return err
 	}
@@ -1353,7 +1353,7 @@ func (g *imGen) write(id int64, number, title, desc string, caller int, t int64,
 	if row.manager >= 0 {
 		declaredAt = row.declaredAt
 	}
-	return w.add("incidents", id, nullID(row.ci), row.cat, row.sub, row.loggedCat, row.loggedSub, row.channel, int64(row.impact),
+	return w.add("incidents", id, db.NullID(row.ci), row.cat, row.sub, row.loggedCat, row.loggedSub, row.channel, int64(row.impact),
 		int64(row.urgency), row.path, g.userID(row.manager), declaredAt, row.reason, row.holdReason, row.heldAt, row.resolvedAt,
 		g.userID(row.resolvedBy), row.code, row.notes, row.effort, row.firstContact, row.closedAt, g.userID(row.closedBy),
 		row.reviewed, row.changed)

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"steward/internal/framework"
+	"steward/internal/platform/db"
 	"steward/internal/platform/raci"
 )
 
@@ -48,8 +49,8 @@ func (a *assigner) assign(subject, role string, user, team, scope int64) error {
 	}
 	a.seen[k] = true
 	at := EpochMillis - 3*365*day + a.w.R.Int64N(2*365*day)
-	return a.w.add("raci_assignments", a.w.nextID("raci_assignments"), subject, role, nullID(user), nullID(team),
-		nullID(scope), int64(0), int64(0), at)
+	return a.w.add("raci_assignments", a.w.nextID("raci_assignments"), subject, role, db.NullID(user), db.NullID(team),
+		db.NullID(scope), int64(0), int64(0), at)
 }
 
 // staffPicker draws enabled staff, each once until all were drawn.

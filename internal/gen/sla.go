@@ -724,7 +724,7 @@ func (g *slaGen) outages(ctx context.Context) error {
 		if o.by >= 0 {
 			author = w.users[o.by].id
 		}
-		if err := w.add("outages", w.nextID("outages"), o.service, nullID(o.ci), o.kind, o.source, ref, o.started, o.ended,
+		if err := w.add("outages", w.nextID("outages"), o.service, db.NullID(o.ci), o.kind, o.source, ref, o.started, o.ended,
 			o.description, author, o.created, o.updated, int64(1)); err != nil {
 			return err
 		}

@@ -440,10 +440,10 @@ func (s *Service) SyncMajorIncidents(ctx context.Context) (n int, err error) {
 
 // mirror writes the outage of one major incident's span in tx; false when it was already in step.
 func (s *Service) mirror(ctx context.Context, tx *db.Tx, sp MajorSpan, now int64) (bool, error) {
-	in := OutageInput{ServiceID: sp.ServiceID, CIID: sp.CIID, Kind: Unplanned, StartedAt: ms(sp.Start),
-		EndedAt: msPtr(sp.End), Description: "Major incident " + sp.Number}
+	in := OutageInput{ServiceID: sp.ServiceID, CIID: sp.CIID, Kind: Unplanned, StartedAt: db.Time(sp.Start),
+		EndedAt: db.TimePtr(sp.End), Description: "Major incident " + sp.Number}
 	if sp.End != 0 && sp.End <= sp.Start {
-		end := ms(sp.Start + 1) // resolved the instant it was logged: the shortest outage there is
+		end := db.Time(sp.Start + 1) // resolved the instant it was logged: the shortest outage there is
 		in.EndedAt = &end
 	}
 	cur, ok, err := outageBySource(ctx, tx, sp.Number)

@@ -12,35 +12,12 @@ import (
 	"steward/internal/platform/record"
 )
 
-func ms(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v).UTC()
-}
-
-// msPtr is a stored time, or nil for 0.
-func msPtr(v int64) *time.Time {
-	if v == 0 {
-		return nil
-	}
-	t := ms(v)
-	return &t
-}
-
 // msOf is a time as stored: unix milliseconds, 0 for none.
 func msOf(t *time.Time) int64 {
 	if t == nil || t.IsZero() {
 		return 0
 	}
 	return t.UnixMilli()
-}
-
-func nullID(v int64) any {
-	if v == 0 {
-		return nil
-	}
-	return v
 }
 
 // ---- references ----
@@ -112,7 +89,7 @@ func scanOutage(sc listing.Scanner) (Outage, error) {
 	err := sc.Scan(&o.ID, &o.ServiceID, &o.ServiceName, &o.CIID, &kind, &source, &o.SourceRef, &started, &ended, &o.Description,
 		&o.CreatedBy, &created, &updated, &o.Version)
 	o.Kind, o.Source = Kind(kind), Source(source)
-	o.StartedAt, o.EndedAt, o.CreatedAt, o.UpdatedAt = ms(started), msPtr(ended), ms(created), ms(updated)
+	o.StartedAt, o.EndedAt, o.CreatedAt, o.UpdatedAt = db.Time(started), db.TimePtr(ended), db.Time(created), db.Time(updated)
 	return o, err
 }
 
@@ -148,8 +125,8 @@ func insertOutage(ctx context.Context, tx *db.Tx, in OutageInput, source Source,
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO outages (service_id, ci_id, kind, source, source_ref, started_at, ended_at, description,
 		created_by, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id`,
-		in.ServiceID, nullID(in.CIID), string(in.Kind), string(source), refArg, in.StartedAt.UnixMilli(), msOf(in.EndedAt),
-		in.Description, nullID(by), now, now).Scan(&id)
+		in.ServiceID, db.NullID(in.CIID), string(in.Kind), string(source), refArg, in.StartedAt.UnixMilli(), msOf(in.EndedAt),
+		in.Description, db.NullID(by), now, now).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert outage: %w", err)
 	}
@@ -159,7 +136,7 @@ func insertOutage(ctx context.Context, tx *db.Tx, in OutageInput, source Source,
 // updateOutage writes an outage's fields if it is still at version; false when it is not.
 func updateOutage(ctx context.Context, tx *db.Tx, id, version int64, in OutageInput, now int64) (bool, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE outages SET service_id = ?, ci_id = ?, kind = ?, started_at = ?, ended_at = ?, description = ?,
-		updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`, in.ServiceID, nullID(in.CIID), string(in.Kind),
+		updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`, in.ServiceID, db.NullID(in.CIID), string(in.Kind),
 		in.StartedAt.UnixMilli(), msOf(in.EndedAt), in.Description, now, id, version)
 	if err != nil {
 		return false, fmt.Errorf("update outage %d: %w", id, err)
@@ -265,7 +242,7 @@ func scanRecord(sc listing.Scanner, more ...any) (record.Record, error) {
 		&assignee, &requester, &service, &r.Marking, &r.Reassignments, &c, &u, &r.Version}, more...)...)
 	r.Priority = int(prio.Int64)
 	r.TeamID, r.AssigneeID, r.RequesterID, r.ServiceID = team.Int64, assignee.Int64, requester.Int64, service.Int64
-	r.CreatedAt, r.UpdatedAt = ms(c), ms(u)
+	r.CreatedAt, r.UpdatedAt = db.Time(c), db.Time(u)
 	return r, err
 }
 
@@ -279,7 +256,7 @@ func scanPlan(sc listing.Scanner) (AvailabilityPlan, error) {
 	var p AvailabilityPlan
 	var from, to int64
 	r, err := scanRecord(sc, &p.ServiceName, &from, &to, &p.Objective, &p.OpenRisks, &p.OpenActions)
-	p.Record, p.PeriodFrom, p.PeriodTo = r, ms(from), ms(to)
+	p.Record, p.PeriodFrom, p.PeriodTo = r, db.Time(from), db.Time(to)
 	return p, err
 }
 
@@ -363,7 +340,7 @@ func scanRisk(sc listing.Scanner) (AvailabilityRisk, error) {
 	var state string
 	var c, u int64
 	err := sc.Scan(&r.ID, &r.Description, &r.Likelihood, &r.Impact, &r.Treatment, &r.OwnerID, &state, &c, &u, &r.Version)
-	r.State, r.Score, r.CreatedAt, r.UpdatedAt = RiskState(state), r.Likelihood*r.Impact, ms(c), ms(u)
+	r.State, r.Score, r.CreatedAt, r.UpdatedAt = RiskState(state), r.Likelihood*r.Impact, db.Time(c), db.Time(u)
 	return r, err
 }
 
@@ -400,7 +377,7 @@ func insertRisk(ctx context.Context, tx *db.Tx, planID int64, in RiskInput, now 
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO availability_risks (plan_id, description, likelihood, impact, treatment, owner_id, state,
 		created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id`, planID, in.Description, in.Likelihood,
-		in.Impact, in.Treatment, nullID(in.OwnerID), string(in.State), now, now).Scan(&id)
+		in.Impact, in.Treatment, db.NullID(in.OwnerID), string(in.State), now, now).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert risk: %w", err)
 	}
@@ -410,7 +387,7 @@ func insertRisk(ctx context.Context, tx *db.Tx, planID int64, in RiskInput, now 
 func updateRisk(ctx context.Context, tx *db.Tx, id, version int64, in RiskInput, now int64) (bool, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE availability_risks SET description = ?, likelihood = ?, impact = ?, treatment = ?, owner_id = ?,
 		state = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`, in.Description, in.Likelihood, in.Impact,
-		in.Treatment, nullID(in.OwnerID), string(in.State), now, id, version)
+		in.Treatment, db.NullID(in.OwnerID), string(in.State), now, id, version)
 	if err != nil {
 		return false, fmt.Errorf("update risk %d: %w", id, err)
 	}
@@ -425,7 +402,7 @@ func scanAction(sc listing.Scanner) (AvailabilityAction, error) {
 	var state string
 	var due, closed, c, u int64
 	err := sc.Scan(&a.ID, &a.RiskID, &a.Title, &a.OwnerID, &due, &state, &closed, &c, &u, &a.Version)
-	a.State, a.DueAt, a.ClosedAt, a.CreatedAt, a.UpdatedAt = ActionState(state), msPtr(due), msPtr(closed), ms(c), ms(u)
+	a.State, a.DueAt, a.ClosedAt, a.CreatedAt, a.UpdatedAt = ActionState(state), db.TimePtr(due), db.TimePtr(closed), db.Time(c), db.Time(u)
 	return a, err
 }
 
@@ -461,8 +438,8 @@ func loadAction(ctx context.Context, q db.Queryer, planID, id int64) (Availabili
 func insertAction(ctx context.Context, tx *db.Tx, planID int64, in ActionInput, closedAt, now int64) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO availability_actions (plan_id, risk_id, title, owner_id, due_at, state, closed_at,
-		created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id`, planID, nullID(in.RiskID), in.Title,
-		nullID(in.OwnerID), msOf(in.DueAt), string(in.State), closedAt, now, now).Scan(&id)
+		created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id`, planID, db.NullID(in.RiskID), in.Title,
+		db.NullID(in.OwnerID), msOf(in.DueAt), string(in.State), closedAt, now, now).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert action: %w", err)
 	}
@@ -471,8 +448,8 @@ func insertAction(ctx context.Context, tx *db.Tx, planID int64, in ActionInput, 
 
 func updateAction(ctx context.Context, tx *db.Tx, id, version int64, in ActionInput, closedAt, now int64) (bool, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE availability_actions SET risk_id = ?, title = ?, owner_id = ?, due_at = ?, state = ?,
-		closed_at = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`, nullID(in.RiskID), in.Title,
-		nullID(in.OwnerID), msOf(in.DueAt), string(in.State), closedAt, now, id, version)
+		closed_at = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`, db.NullID(in.RiskID), in.Title,
+		db.NullID(in.OwnerID), msOf(in.DueAt), string(in.State), closedAt, now, id, version)
 	if err != nil {
 		return false, fmt.Errorf("update action %d: %w", id, err)
 	}

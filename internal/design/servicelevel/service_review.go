@@ -217,7 +217,7 @@ func (s *Service) CreatePlan(ctx context.Context, in NewImprovementPlan) (out Im
 					changes = append(changes, audit.Change{Field: "review", New: record.NormalizeNumber(in.Review)})
 				}
 				if _, err := tx.ExecContext(ctx, `INSERT INTO improvement_plans (record_id, service_id, review_id, objective)
-					VALUES (?, ?, ?, ?)`, r.ID, in.ServiceID, nullID(reviewID), in.Objective); err != nil {
+					VALUES (?, ?, ?, ?)`, r.ID, in.ServiceID, db.NullID(reviewID), in.Objective); err != nil {
 					return nil, fmt.Errorf("insert improvement plan: %w", err)
 				}
 				return changes, nil
@@ -287,7 +287,7 @@ func (s *Service) AddItem(ctx context.Context, number string, in NewItem) (out P
 			}
 			now := s.clock.Now().UnixMilli()
 			if err := tx.QueryRowContext(ctx, `INSERT INTO improvement_actions (plan_id, title, owner_id, due_at, note, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, cur.ID, in.Title, nullID(in.OwnerID), timeMs(in.DueAt), in.Note, now, now).Scan(&id); err != nil {
+				VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, cur.ID, in.Title, db.NullID(in.OwnerID), timeMs(in.DueAt), in.Note, now, now).Scan(&id); err != nil {
 				return nil, fmt.Errorf("insert item: %w", err)
 			}
 			return []audit.Change{{Field: "item", New: map[string]any{"id": id, "title": in.Title, "ownerId": in.OwnerID,
@@ -369,7 +369,7 @@ func (s *Service) UpdateItem(ctx context.Context, number string, id, version int
 			}
 			res, err := tx.ExecContext(ctx, `UPDATE improvement_actions SET title = ?, owner_id = ?, due_at = ?, state = ?, closed_at = ?,
 				note = ?, updated_at = ?, version = version + 1 WHERE id = ? AND plan_id = ? AND version = ?`,
-				n.Title, nullID(n.OwnerID), timeMs(n.DueAt), n.State, closed, n.Note, now, id, cur.ID, version)
+				n.Title, db.NullID(n.OwnerID), timeMs(n.DueAt), n.State, closed, n.Note, now, id, cur.ID, version)
 			if err != nil {
 				return nil, fmt.Errorf("update item %d: %w", id, err)
 			}

@@ -16,38 +16,6 @@ import (
 	"steward/internal/platform/record"
 )
 
-// in writes the placeholders and arguments of an IN list.
-func in[T any](vs []T) (string, []any) {
-	args := make([]any, len(vs))
-	for i, v := range vs {
-		args[i] = v
-	}
-	return "(" + strings.TrimSuffix(strings.Repeat("?,", len(vs)), ",") + ")", args
-}
-
-func ms(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v).UTC()
-}
-
-// msPtr is a stored time, or nil for 0.
-func msPtr(v int64) *time.Time {
-	if v == 0 {
-		return nil
-	}
-	t := ms(v)
-	return &t
-}
-
-func nullID(v int64) any {
-	if v == 0 {
-		return nil
-	}
-	return v
-}
-
 // toJSON encodes a list or rule for a TEXT column.
 func toJSON(v any) (string, error) {
 	b, err := json.Marshal(v)
@@ -70,7 +38,7 @@ func scanRecord(sc listing.Scanner, more ...any) (record.Record, error) {
 		&assignee, &requester, &service, &r.Marking, &r.Reassignments, &c, &u, &r.Version}, more...)...)
 	r.Priority = int(prio.Int64)
 	r.TeamID, r.AssigneeID, r.RequesterID, r.ServiceID = team.Int64, assignee.Int64, requester.Int64, service.Int64
-	r.CreatedAt, r.UpdatedAt = ms(c), ms(u)
+	r.CreatedAt, r.UpdatedAt = db.Time(c), db.Time(u)
 	return r, err
 }
 
@@ -515,7 +483,7 @@ func loadTerms(ctx context.Context, q db.Queryer, agreementIDs ...int64) (map[in
 	if len(agreementIDs) == 0 {
 		return out, nil
 	}
-	list, args := in(agreementIDs)
+	list, args := db.In(agreementIDs)
 	rows, err := q.QueryContext(ctx, `SELECT agreement_id, id, COALESCE(target_id, 0), kind, trigger, threshold, amount, currency,
 		description FROM agreement_terms WHERE agreement_id IN `+list+` ORDER BY agreement_id, position, id`, args...)
 	if err != nil {
@@ -542,7 +510,7 @@ func replaceTerms(ctx context.Context, tx *db.Tx, agreementID int64, ts []Term) 
 	for i := range ts {
 		t := &ts[i]
 		if err := tx.QueryRowContext(ctx, `INSERT INTO agreement_terms (agreement_id, target_id, kind, trigger, threshold, amount,
-			currency, description, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, agreementID, nullID(t.TargetID),
+			currency, description, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, agreementID, db.NullID(t.TargetID),
 			string(t.Kind), string(t.Trigger), t.Threshold, t.Amount, t.Currency, t.Description, i).Scan(&t.ID); err != nil {
 			return fmt.Errorf("insert term: %w", err)
 		}
@@ -586,7 +554,7 @@ func scanReview(sc listing.Scanner) (Review, error) {
 	if err != nil {
 		return v, err
 	}
-	v.Record, v.PeriodFrom, v.PeriodTo = r, ms(from), ms(to)
+	v.Record, v.PeriodFrom, v.PeriodTo = r, db.Time(from), db.Time(to)
 	if err := json.Unmarshal([]byte(report), &v.AchievementReport); err != nil {
 		return v, fmt.Errorf("read the report of %s: %w", r.Number, err)
 	}
@@ -620,7 +588,7 @@ func insertReview(ctx context.Context, tx *db.Tx, id int64, in NewReview, agreem
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO service_reviews (record_id, service_id, agreement_id, period_from, period_to, report,
-		penalties) VALUES (?, ?, ?, ?, ?, ?, ?)`, id, in.ServiceID, nullID(agreementID), in.From.UnixMilli(), in.To.UnixMilli(),
+		penalties) VALUES (?, ?, ?, ?, ?, ?, ?)`, id, in.ServiceID, db.NullID(agreementID), in.From.UnixMilli(), in.To.UnixMilli(),
 		repJSON, fJSON); err != nil {
 		return fmt.Errorf("insert service review: %w", err)
 	}
@@ -693,7 +661,7 @@ func scanItem(sc listing.Scanner) (PlanItem, error) {
 	var it PlanItem
 	var due, closed, c, u int64
 	err := sc.Scan(&it.ID, &it.Title, &it.OwnerID, &it.OwnerName, &due, &it.State, &closed, &it.Note, &it.Version, &c, &u)
-	it.DueAt, it.ClosedAt, it.CreatedAt, it.UpdatedAt = msPtr(due), msPtr(closed), ms(c), ms(u)
+	it.DueAt, it.ClosedAt, it.CreatedAt, it.UpdatedAt = db.TimePtr(due), db.TimePtr(closed), db.Time(c), db.Time(u)
 	return it, err
 }
 
@@ -802,7 +770,7 @@ func reportNames(ctx context.Context, q db.Queryer, groups []clockGroup) (map[in
 		}
 	}
 	if len(tids) > 0 {
-		list, args := in(tids)
+		list, args := db.In(tids)
 		rows, err := q.QueryContext(ctx, `SELECT `+targetCols+` FROM agreement_targets t WHERE t.id IN `+list, args...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("read report targets: %w", err)
@@ -820,7 +788,7 @@ func reportNames(ctx context.Context, q db.Queryer, groups []clockGroup) (map[in
 		}
 	}
 	if len(aids) > 0 {
-		list, args := in(aids)
+		list, args := db.In(aids)
 		rows, err := q.QueryContext(ctx, `SELECT r.id, r.number, r.title, a.kind, r.state FROM records r
 			JOIN agreements a ON a.record_id = r.id WHERE r.id IN `+list, args...)
 		if err != nil {

@@ -139,7 +139,7 @@ var docAudited = []string{"kind", "versionNumber", "body", "kpi", "supersedes"}
 
 func document(r record.Record, row docRow, l lineage) Document {
 	return Document{Record: r, Kind: row.Kind, VersionNumber: row.VersionNumber, Body: row.Body, KPI: row.KPI,
-		Supersedes: row.Supersedes, SupersededBy: l.supersededBy, NextVersion: l.next, ApprovedAt: ms(row.ApprovedAt)}
+		Supersedes: row.Supersedes, SupersededBy: l.supersededBy, NextVersion: l.next, ApprovedAt: db.Time(row.ApprovedAt)}
 }
 
 // documents joins records with their document rows, in the records' order.

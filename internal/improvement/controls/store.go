@@ -20,20 +20,6 @@ func in(ids []int64) (string, []any) {
 	return "(" + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + ")", args
 }
 
-func ms(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v).UTC()
-}
-
-func nullID(v int64) any {
-	if v == 0 {
-		return nil
-	}
-	return v
-}
-
 // recordState reads the number and state of a record by id.
 func recordState(ctx context.Context, q db.Queryer, id int64) (number, state string, err error) {
 	err = q.QueryRowContext(ctx, `SELECT number, state FROM records WHERE id = ?`, id).Scan(&number, &state)
@@ -177,7 +163,7 @@ func insertDoc(ctx context.Context, tx *db.Tx, id int64, r docRow) error {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO control_documents (record_id, kind, version_number, body, kpi, supersedes_id)
-		VALUES (?, ?, ?, ?, ?, ?)`, id, string(r.Kind), r.VersionNumber, r.Body, kpi, nullID(r.SupersedesID)); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?)`, id, string(r.Kind), r.VersionNumber, r.Body, kpi, db.NullID(r.SupersedesID)); err != nil {
 		return fmt.Errorf("insert document: %w", err)
 	}
 	return nil
@@ -270,8 +256,8 @@ func loadActions(ctx context.Context, q db.Queryer, ids []int64) (map[int64][]Co
 		if err := rows.Scan(&rid, &a.ID, &a.Description, &a.OwnerID, &a.OwnerName, &due, &status, &a.Note, &done, &created, &updated); err != nil {
 			return nil, err
 		}
-		a.Status, a.DueDate = ActionStatus(status), ms(due).Format(dateStyle)
-		a.CompletedAt, a.CreatedAt, a.UpdatedAt = ms(done), ms(created), ms(updated)
+		a.Status, a.DueDate = ActionStatus(status), db.Time(due).Format(dateStyle)
+		a.CompletedAt, a.CreatedAt, a.UpdatedAt = db.Time(done), db.Time(created), db.Time(updated)
 		out[rid] = append(out[rid], a)
 	}
 	return out, rows.Err()

@@ -361,7 +361,7 @@ func (s *Service) importBatch(ctx context.Context, tx *db.Tx, importer int64, ba
 // loadImported reads the incidents imported before under refs.
 func loadImported(ctx context.Context, tx *db.Tx, refs []string) (map[string]existing, error) {
 	out := map[string]existing{}
-	list, args := in(refs)
+	list, args := db.In(refs)
 	rows, err := tx.QueryContext(ctx, `SELECT i.external_ref, r.id, r.number, r.state, i.import_hash, r.version
 		FROM incidents i JOIN records r ON r.id = i.record_id WHERE i.external_ref IN `+list, args...)
 	if err != nil {

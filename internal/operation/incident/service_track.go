@@ -123,7 +123,7 @@ func (s *Service) Tracking(ctx context.Context, number string) (out IncidentTrac
 			return out, fmt.Errorf("decode the assignment history: %w", err)
 		}
 		moved := false
-		a := AssignmentChange{At: ms(at), By: by}
+		a := AssignmentChange{At: db.Time(at), By: by}
 		for _, c := range cs {
 			switch c.Field {
 			case "teamId":
@@ -179,7 +179,7 @@ func names(ctx context.Context, q db.Queryer, query string, m map[int64]string) 
 		}
 	}
 	for _, part := range chunks(ids, 500) {
-		list, args := in(part)
+		list, args := db.In(part)
 		rows, err := q.QueryContext(ctx, query+list, args...)
 		if err != nil {
 			return fmt.Errorf("read names: %w", err)
@@ -340,7 +340,7 @@ func (s *Service) Trends(ctx context.Context, q TrendQuery) (out []IncidentTrend
 			return nil, err
 		}
 		if len(out) == 0 || out[len(out)-1].Key != key {
-			out = append(out, IncidentTrend{Key: key, Label: label, Count: n, First: ms(first), Last: ms(last), Sample: []string{}})
+			out = append(out, IncidentTrend{Key: key, Label: label, Count: n, First: db.Time(first), Last: db.Time(last), Sample: []string{}})
 		}
 		t := &out[len(out)-1]
 		t.Sample = append(t.Sample, number)

@@ -13,13 +13,6 @@ import (
 	"steward/internal/platform/record"
 )
 
-func ms(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v).UTC()
-}
-
 func msOf(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
@@ -27,27 +20,11 @@ func msOf(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
-func nullID(v int64) any {
-	if v == 0 {
-		return nil
-	}
-	return v
-}
-
 func nullText(s string) any {
 	if s == "" {
 		return nil
 	}
 	return s
-}
-
-// in writes the placeholders and arguments of an IN list.
-func in[T any](vs []T) (string, []any) {
-	args := make([]any, len(vs))
-	for i, v := range vs {
-		args[i] = v
-	}
-	return "(" + strings.TrimSuffix(strings.Repeat("?,", len(vs)), ",") + ")", args
 }
 
 // chunks splits vs into slices of at most n, so that IN lists stay under both engines' parameter limits.
@@ -122,10 +99,10 @@ func rowArgs(r *row) []any {
 	if data == "" {
 		data = "{}"
 	}
-	return []any{nullID(r.CIID), r.Category, r.Subcategory, r.LoggedCategory, r.LoggedSubcategory, r.Channel, r.Impact, r.Urgency,
-		r.Path, nullID(r.ManagerID), r.DeclaredAt, nullID(r.DeclaredBy), r.MajorReason, r.Escalation, r.HoldReason, r.HeldAt,
-		r.ResolvedAt, nullID(r.ResolvedBy), r.ResolutionCode, r.ResolutionNotes, r.Effort, r.FirstContact, r.Rejections,
-		r.LastRejection, r.ClosedAt, nullID(r.ClosedBy), r.ReopenCount, r.CategoryReviewed, r.CategoryChanged, r.ReclassifiedAs,
+	return []any{db.NullID(r.CIID), r.Category, r.Subcategory, r.LoggedCategory, r.LoggedSubcategory, r.Channel, r.Impact, r.Urgency,
+		r.Path, db.NullID(r.ManagerID), r.DeclaredAt, db.NullID(r.DeclaredBy), r.MajorReason, r.Escalation, r.HoldReason, r.HeldAt,
+		r.ResolvedAt, db.NullID(r.ResolvedBy), r.ResolutionCode, r.ResolutionNotes, r.Effort, r.FirstContact, r.Rejections,
+		r.LastRejection, r.ClosedAt, db.NullID(r.ClosedBy), r.ReopenCount, r.CategoryReviewed, r.CategoryChanged, r.ReclassifiedAs,
 		nullText(r.ExternalRef), r.ExternalCaller, r.ExternalGroup, r.ExternalAssignee, r.ExternalPriority, data, made, r.ImportHash}
 }
 
@@ -216,7 +193,7 @@ func (s *recordScan) record() record.Record {
 	r := s.r
 	r.Priority = int(s.prio.Int64)
 	r.TeamID, r.AssigneeID, r.RequesterID, r.ServiceID = s.team.Int64, s.assignee.Int64, s.requester.Int64, s.serv.Int64
-	r.CreatedAt, r.UpdatedAt = ms(s.c), ms(s.u)
+	r.CreatedAt, r.UpdatedAt = db.Time(s.c), db.Time(s.u)
 	return r
 }
 
@@ -264,17 +241,17 @@ func fillIncident(inc *Incident, w *row) {
 	inc.CIID, inc.Category, inc.Subcategory = w.CIID, w.Category, w.Subcategory
 	inc.LoggedCategory, inc.LoggedSubcategory = w.LoggedCategory, w.LoggedSubcategory
 	inc.Channel, inc.Impact, inc.Urgency, inc.Path = w.Channel, w.Impact, w.Urgency, w.Path
-	inc.EscalationLevel, inc.HoldReason, inc.HeldAt = w.Escalation, w.HoldReason, ms(w.HeldAt)
+	inc.EscalationLevel, inc.HoldReason, inc.HeldAt = w.Escalation, w.HoldReason, db.Time(w.HeldAt)
 	inc.Rejections, inc.LastRejection = w.Rejections, w.LastRejection
-	inc.ClosedAt, inc.ClosedBy, inc.ReopenCount = ms(w.ClosedAt), w.ClosedBy, w.ReopenCount
+	inc.ClosedAt, inc.ClosedBy, inc.ReopenCount = db.Time(w.ClosedAt), w.ClosedBy, w.ReopenCount
 	inc.CategoryReviewed, inc.CategoryChanged, inc.ReclassifiedAs = w.CategoryReviewed, w.CategoryChanged, w.ReclassifiedAs
 	inc.Major, inc.Resolution, inc.External = nil, nil, nil
 	if w.Path == PathMajor {
-		inc.Major = &MajorIncident{ManagerID: w.ManagerID, DeclaredAt: ms(w.DeclaredAt), DeclaredBy: w.DeclaredBy, Reason: w.MajorReason}
+		inc.Major = &MajorIncident{ManagerID: w.ManagerID, DeclaredAt: db.Time(w.DeclaredAt), DeclaredBy: w.DeclaredBy, Reason: w.MajorReason}
 	}
 	if w.ResolvedAt != 0 {
 		inc.Resolution = &IncidentResolution{Code: w.ResolutionCode, Notes: w.ResolutionNotes, EffortMinutes: w.Effort,
-			FirstContact: w.FirstContact, ResolvedAt: ms(w.ResolvedAt), ResolvedBy: w.ResolvedBy}
+			FirstContact: w.FirstContact, ResolvedAt: db.Time(w.ResolvedAt), ResolvedBy: w.ResolvedBy}
 	}
 	if w.ExternalRef != "" {
 		inc.External = &ExternalSource{Ref: w.ExternalRef, Caller: w.ExternalCaller, Group: w.ExternalGroup, Assignee: w.ExternalAssignee,
@@ -360,7 +337,7 @@ func loadSettings(ctx context.Context, q db.Queryer) (IncidentSettings, error) {
 		return IncidentSettings{}, fmt.Errorf("decode incident settings: %w", err)
 	}
 	normalizeSettings(&s)
-	s.Version, s.UpdatedAt = v, ms(at)
+	s.Version, s.UpdatedAt = v, db.Time(at)
 	return s, nil
 }
 
@@ -374,10 +351,10 @@ func storeSettings(ctx context.Context, tx *db.Tx, s IncidentSettings, expect, b
 	var v int64
 	if expect == 0 {
 		err = tx.QueryRowContext(ctx, `INSERT INTO incident_settings (id, data, version, updated_by, updated_at) VALUES (1, ?, 1, ?, ?)
-			ON CONFLICT (id) DO NOTHING RETURNING version`, string(b), nullID(by), now).Scan(&v)
+			ON CONFLICT (id) DO NOTHING RETURNING version`, string(b), db.NullID(by), now).Scan(&v)
 	} else {
 		err = tx.QueryRowContext(ctx, `UPDATE incident_settings SET data = ?, version = version + 1, updated_by = ?, updated_at = ?
-			WHERE id = 1 AND version = ? RETURNING version`, string(b), nullID(by), now, expect).Scan(&v)
+			WHERE id = 1 AND version = ? RETURNING version`, string(b), db.NullID(by), now, expect).Scan(&v)
 	}
 	if db.IsNoRows(err) {
 		return 0, errs.E(errs.PreconditionFailed, "the incident settings changed since version %d; read them again", expect)
@@ -396,7 +373,7 @@ func scanCategory(sc interface{ Scan(...any) error }) (IncidentCategory, error) 
 	var c IncidentCategory
 	var created, updated int64
 	err := sc.Scan(&c.ID, &c.Key, &c.Parent, &c.Label, &c.Description, &c.Active, &c.Position, &c.Version, &created, &updated)
-	c.CreatedAt, c.UpdatedAt = ms(created), ms(updated)
+	c.CreatedAt, c.UpdatedAt = db.Time(created), db.Time(updated)
 	return c, err
 }
 
@@ -494,7 +471,7 @@ func saveStepFields(ctx context.Context, tx *db.Tx, id int64, action string, f S
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO incident_step_fields (record_id, action, data, given_by, given_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (record_id, action) DO UPDATE SET data = excluded.data, given_by = excluded.given_by, given_at = excluded.given_at`,
-		id, action, string(b), nullID(by), now)
+		id, action, string(b), db.NullID(by), now)
 	if err != nil {
 		return fmt.Errorf("keep the fields of %s: %w", action, err)
 	}
@@ -546,7 +523,7 @@ func loadReview(ctx context.Context, q db.Queryer, id int64) (*MajorReview, erro
 	if err != nil {
 		return nil, fmt.Errorf("read the review: %w", err)
 	}
-	rv.ReviewedAt = ms(at)
+	rv.ReviewedAt = db.Time(at)
 	return &rv, nil
 }
 
@@ -555,7 +532,7 @@ func saveReview(ctx context.Context, tx *db.Tx, id int64, rv MajorReview) error 
 		reviewed_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (record_id) DO UPDATE SET summary = excluded.summary,
 		root_cause = excluded.root_cause, lessons = excluded.lessons, actions = excluded.actions,
 		reviewed_by = excluded.reviewed_by, reviewed_at = excluded.reviewed_at`,
-		id, rv.Summary, rv.RootCause, rv.Lessons, rv.Actions, nullID(rv.ReviewedBy), msOf(rv.ReviewedAt))
+		id, rv.Summary, rv.RootCause, rv.Lessons, rv.Actions, db.NullID(rv.ReviewedBy), msOf(rv.ReviewedAt))
 	if err != nil {
 		return fmt.Errorf("save the review: %w", err)
 	}
@@ -564,7 +541,7 @@ func saveReview(ctx context.Context, tx *db.Tx, id int64, rv MajorReview) error 
 
 func insertUpdate(ctx context.Context, tx *db.Tx, id int64, u *MajorUpdate) error {
 	err := tx.QueryRowContext(ctx, `INSERT INTO incident_major_updates (record_id, audience, message, author_id, author_name, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, id, u.Audience, u.Message, nullID(u.AuthorID), u.AuthorName, msOf(u.CreatedAt)).Scan(&u.ID)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, id, u.Audience, u.Message, db.NullID(u.AuthorID), u.AuthorName, msOf(u.CreatedAt)).Scan(&u.ID)
 	if err != nil {
 		return fmt.Errorf("save the update: %w", err)
 	}
@@ -585,7 +562,7 @@ func listUpdates(ctx context.Context, q db.Queryer, id int64) ([]MajorUpdate, er
 		if err := rows.Scan(&u.ID, &u.Audience, &u.Message, &u.AuthorID, &u.AuthorName, &at); err != nil {
 			return nil, err
 		}
-		u.CreatedAt = ms(at)
+		u.CreatedAt = db.Time(at)
 		out = append(out, u)
 	}
 	return out, rows.Err()
@@ -593,7 +570,7 @@ func listUpdates(ctx context.Context, q db.Queryer, id int64) ([]MajorUpdate, er
 
 func insertComm(ctx context.Context, tx *db.Tx, id int64, c *MajorCommunication) error {
 	err := tx.QueryRowContext(ctx, `INSERT INTO incident_major_comms (record_id, channel, party, summary, author_id, author_name, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, id, c.Channel, c.Party, c.Summary, nullID(c.AuthorID), c.AuthorName,
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, id, c.Channel, c.Party, c.Summary, db.NullID(c.AuthorID), c.AuthorName,
 		msOf(c.CreatedAt)).Scan(&c.ID)
 	if err != nil {
 		return fmt.Errorf("save the communication: %w", err)
@@ -615,7 +592,7 @@ func listComms(ctx context.Context, q db.Queryer, id int64) ([]MajorCommunicatio
 		if err := rows.Scan(&c.ID, &c.Channel, &c.Party, &c.Summary, &c.AuthorID, &c.AuthorName, &at); err != nil {
 			return nil, err
 		}
-		c.CreatedAt = ms(at)
+		c.CreatedAt = db.Time(at)
 		out = append(out, c)
 	}
 	return out, rows.Err()
@@ -670,8 +647,8 @@ func cleared(ctx context.Context, q db.Queryer, user int64, roles, subjects []st
 	cond := `a.subject = ?`
 	args := []any{user, user, SecurityProcess}
 	if len(roles) > 0 && len(subjects) > 0 {
-		rl, ra := in(roles)
-		sl, sa := in(subjects)
+		rl, ra := db.In(roles)
+		sl, sa := db.In(subjects)
 		cond += ` OR (a.role IN ` + rl + ` AND a.subject IN ` + sl + `)`
 		args = append(append(args, ra...), sa...)
 	}

@@ -103,7 +103,7 @@ func (s *Service) checkStep(ctx context.Context, q db.Queryer, r record.Record, 
 		if err != nil {
 			return err
 		}
-		return checkReopen(r.Number, ms(w.ClosedAt), s.clock.Now(), st.ReopenDays)
+		return checkReopen(r.Number, db.Time(w.ClosedAt), s.clock.Now(), st.ReopenDays)
 	case "reclassify":
 		if s.requests == nil {
 			return errs.E(errs.Conflict, "%s cannot be reclassified: request fulfilment is not wired in this installation", r.Number)

@@ -353,7 +353,7 @@ func (s *Service) Problem(ctx context.Context, number string) (out ProblemDetail
 	for _, l := range linked {
 		if visible(&l.Record) {
 			out.Incidents = append(out.Incidents, LinkedIncident{Number: l.Number, Title: l.Title, State: l.State,
-				LinkID: l.LinkID, LinkedAt: ms(l.LinkedAt)})
+				LinkID: l.LinkID, LinkedAt: db.Time(l.LinkedAt)})
 		}
 	}
 	return out, nil

@@ -62,7 +62,7 @@ func (s *Service) RecordRCA(ctx context.Context, number string, in NewRCA) (out 
 				return nil, err
 			}
 			out = RCA{ID: id, Method: in.Method, Findings: in.Findings, Evidence: in.Evidence, RootCause: in.RootCause,
-				CreatedBy: p.UserID, CreatedByName: p.Username, CreatedAt: ms(now)}
+				CreatedBy: p.UserID, CreatedByName: p.Username, CreatedAt: db.Time(now)}
 			if err := s.events.Emit(ctx, tx, outbox.Event{Type: "problem.rca_recorded", Subject: "record/" + cur.Number,
 				Data: map[string]any{"number": cur.Number, "rca": out}}); err != nil {
 				return nil, err

@@ -8,45 +8,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"steward/internal/platform/db"
 	"steward/internal/platform/errs"
 	"steward/internal/platform/listing"
 	"steward/internal/platform/record"
 )
-
-// in writes the placeholders and arguments of an IN list.
-func in[T any](vs []T) (string, []any) {
-	args := make([]any, len(vs))
-	for i, v := range vs {
-		args[i] = v
-	}
-	return "(" + strings.TrimSuffix(strings.Repeat("?,", len(vs)), ",") + ")", args
-}
-
-func ms(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v).UTC()
-}
-
-// msPtr is a stored time, or nil for 0.
-func msPtr(v int64) *time.Time {
-	if v == 0 {
-		return nil
-	}
-	t := ms(v)
-	return &t
-}
-
-func nullID(v int64) any {
-	if v == 0 {
-		return nil
-	}
-	return v
-}
 
 // recordCols are the record columns scanRecord reads, from "records r".
 const recordCols = `r.id, r.type, r.number, r.process, r.title, r.description, r.state, r.closed, r.priority, r.team_id,
@@ -61,7 +28,7 @@ func scanRecord(sc listing.Scanner, more ...any) (record.Record, error) {
 		&assignee, &requester, &service, &r.Marking, &r.Reassignments, &c, &u, &r.Version}, more...)...)
 	r.Priority = int(prio.Int64)
 	r.TeamID, r.AssigneeID, r.RequesterID, r.ServiceID = team.Int64, assignee.Int64, requester.Int64, service.Int64
-	r.CreatedAt, r.UpdatedAt = ms(c), ms(u)
+	r.CreatedAt, r.UpdatedAt = db.Time(c), db.Time(u)
 	return r, err
 }
 
@@ -134,7 +101,7 @@ func insertProblem(ctx context.Context, tx *db.Tx, id int64, d Details, origin O
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO problems (record_id, category, subcategory, impact, urgency, major, ci_id, origin,
 		trend_by, trend_key, trend_from, trend_to, trend_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, d.Category, d.Subcategory, d.Impact, d.Urgency, d.Major, nullID(d.CIID), string(origin), by, key, from, to, count); err != nil {
+		id, d.Category, d.Subcategory, d.Impact, d.Urgency, d.Major, db.NullID(d.CIID), string(origin), by, key, from, to, count); err != nil {
 		return fmt.Errorf("insert problem: %w", err)
 	}
 	return nil
@@ -142,7 +109,7 @@ func insertProblem(ctx context.Context, tx *db.Tx, id int64, d Details, origin O
 
 func updateDetails(ctx context.Context, tx *db.Tx, id int64, d Details) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE problems SET category = ?, subcategory = ?, impact = ?, urgency = ?, major = ?, ci_id = ?
-		WHERE record_id = ?`, d.Category, d.Subcategory, d.Impact, d.Urgency, d.Major, nullID(d.CIID), id); err != nil {
+		WHERE record_id = ?`, d.Category, d.Subcategory, d.Impact, d.Urgency, d.Major, db.NullID(d.CIID), id); err != nil {
 		return fmt.Errorf("update problem: %w", err)
 	}
 	return nil
@@ -175,13 +142,13 @@ func scanProblem(sc listing.Scanner) (Problem, error) {
 	if err != nil {
 		return p, err
 	}
-	p.Record, p.Origin, p.RFCRaisedAt, p.ResolvedAt = r, Origin(origin), msPtr(raised), msPtr(resolved)
+	p.Record, p.Origin, p.RFCRaisedAt, p.ResolvedAt = r, Origin(origin), db.TimePtr(raised), db.TimePtr(resolved)
 	if by != "" {
-		p.Trend = &ProblemTrend{By: TrendBy(by), Key: key, From: ms(from), To: ms(to), Count: count}
+		p.Trend = &ProblemTrend{By: TrendBy(by), Key: key, From: db.Time(from), To: db.Time(to), Count: count}
 	}
 	if summary.Valid {
 		rv := &ProblemReview{Summary: summary.String, Lessons: lessons.String, ReviewedBy: reviewedBy, ReviewedByName: reviewer,
-			ReviewedAt: ms(reviewedAt.Int64), FollowUps: []string{}}
+			ReviewedAt: db.Time(reviewedAt.Int64), FollowUps: []string{}}
 		if err := json.Unmarshal([]byte(followUps.String), &rv.FollowUps); err != nil {
 			return p, fmt.Errorf("read the follow-ups of %s: %w", r.Number, err)
 		}
@@ -328,7 +295,7 @@ func insertRCA(ctx context.Context, tx *db.Tx, id int64, in NewRCA, by, now int6
 	}
 	var rid int64
 	if err := tx.QueryRowContext(ctx, `INSERT INTO problem_rcas (record_id, method, findings, evidence, root_cause, created_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, id, string(in.Method), in.Findings, string(ev), in.RootCause, nullID(by), now).Scan(&rid); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, id, string(in.Method), in.Findings, string(ev), in.RootCause, db.NullID(by), now).Scan(&rid); err != nil {
 		return 0, fmt.Errorf("insert root-cause analysis: %w", err)
 	}
 	return rid, nil
@@ -351,7 +318,7 @@ func loadRCAs(ctx context.Context, q db.Queryer, id int64) ([]RCA, error) {
 		if err := rows.Scan(&a.ID, &method, &a.Findings, &evidence, &a.RootCause, &a.CreatedBy, &a.CreatedByName, &at); err != nil {
 			return nil, fmt.Errorf("read root-cause analyses: %w", err)
 		}
-		a.Method, a.CreatedAt, a.Evidence = Method(method), ms(at), []RCAEvidence{}
+		a.Method, a.CreatedAt, a.Evidence = Method(method), db.Time(at), []RCAEvidence{}
 		if err := json.Unmarshal([]byte(evidence), &a.Evidence); err != nil {
 			return nil, fmt.Errorf("read the evidence of analysis %d: %w", a.ID, err)
 		}
@@ -368,7 +335,7 @@ func saveReview(ctx context.Context, tx *db.Tx, id int64, in NewReview, by, now 
 	if _, err := tx.ExecContext(ctx, `INSERT INTO problem_reviews (record_id, summary, lessons, follow_ups, reviewed_by, reviewed_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (record_id) DO UPDATE SET summary = excluded.summary, lessons = excluded.lessons,
 		follow_ups = excluded.follow_ups, reviewed_by = excluded.reviewed_by, reviewed_at = excluded.reviewed_at`,
-		id, in.Summary, in.Lessons, string(fu), nullID(by), now); err != nil {
+		id, in.Summary, in.Lessons, string(fu), db.NullID(by), now); err != nil {
 		return fmt.Errorf("save the review: %w", err)
 	}
 	return nil
@@ -391,8 +358,8 @@ type keRow struct {
 func insertKnownError(ctx context.Context, tx *db.Tx, id int64, k keRow) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO known_errors (record_id, problem_id, state, root_cause, workaround,
 		category, subcategory, service_id, ci_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, nullID(k.ProblemID), k.State, k.RootCause, k.Workaround, k.Category, k.Subcategory,
-		nullID(k.ServiceID), nullID(k.CIID)); err != nil {
+		id, db.NullID(k.ProblemID), k.State, k.RootCause, k.Workaround, k.Category, k.Subcategory,
+		db.NullID(k.ServiceID), db.NullID(k.CIID)); err != nil {
 		return fmt.Errorf("insert known error: %w", err)
 	}
 	return nil
@@ -401,7 +368,7 @@ func insertKnownError(ctx context.Context, tx *db.Tx, id int64, k keRow) error {
 func updateKnownError(ctx context.Context, tx *db.Tx, id int64, k keRow) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE known_errors SET root_cause = ?, workaround = ?, category = ?,
 		subcategory = ?, service_id = ?, ci_id = ? WHERE record_id = ?`, k.RootCause, k.Workaround, k.Category,
-		k.Subcategory, nullID(k.ServiceID), nullID(k.CIID), id); err != nil {
+		k.Subcategory, db.NullID(k.ServiceID), db.NullID(k.CIID), id); err != nil {
 		return fmt.Errorf("update known error: %w", err)
 	}
 	return nil
@@ -644,7 +611,7 @@ func wordsOfRecord(ctx context.Context, q db.Queryer, id int64) ([]string, error
 // dropWords removes words of a known error and counts them out.
 func dropWords(ctx context.Context, tx *db.Tx, id int64, words []string) error {
 	for part := range slices.Chunk(words, 250) {
-		list, args := in(part)
+		list, args := db.In(part)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM known_error_words WHERE record_id = ? AND word IN `+list,
 			append([]any{id}, args...)...); err != nil {
 			return fmt.Errorf("forget the words of known error %d: %w", id, err)
@@ -686,7 +653,7 @@ func docFreqs(ctx context.Context, q db.Queryer, terms []string) (df []int64, pu
 		}
 		index[s] = append(index[s], i)
 	}
-	list, args := in(keys)
+	list, args := db.In(keys)
 	rows, err := q.QueryContext(ctx, `SELECT word, n FROM known_error_word_counts WHERE word IN `+list, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("count the words of known errors: %w", err)

@@ -186,7 +186,7 @@ func (s *Service) Request(ctx context.Context, number string) (out Request, err 
 	if err != nil {
 		return out, fmt.Errorf("read request: %w", err)
 	}
-	out.RequestSummary, out.FulfilledAt = sum, ms(fulfilled)
+	out.RequestSummary, out.FulfilledAt = sum, db.Time(fulfilled)
 	row := requestRow{RecordID: r.ID}
 	if row.Def, row.Values, err = decodeRow(r.ID, def, vals); err != nil {
 		return out, err

@@ -5,37 +5,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
-	"time"
 
 	"steward/internal/platform/auth"
 	"steward/internal/platform/db"
 	"steward/internal/platform/errs"
 	"steward/internal/platform/record"
 )
-
-// in writes the placeholders and arguments of an IN list.
-func in[T any](vs []T) (string, []any) {
-	args := make([]any, len(vs))
-	for i, v := range vs {
-		args[i] = v
-	}
-	return "(" + strings.TrimSuffix(strings.Repeat("?,", len(vs)), ",") + ")", args
-}
-
-func ms(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v).UTC()
-}
-
-func nullID(v int64) any {
-	if v == 0 {
-		return nil
-	}
-	return v
-}
 
 // recordCols are the record columns scanRecord reads, from "records r".
 const recordCols = `r.id, r.type, r.number, r.process, r.title, r.description, r.state, r.closed, r.priority, r.team_id,
@@ -50,7 +25,7 @@ func scanRecord(sc interface{ Scan(...any) error }, more ...any) (record.Record,
 		&assignee, &requester, &service, &r.Marking, &r.Reassignments, &c, &u, &r.Version}, more...)...)
 	r.Priority = int(prio.Int64)
 	r.TeamID, r.AssigneeID, r.RequesterID, r.ServiceID = team.Int64, assignee.Int64, requester.Int64, service.Int64
-	r.CreatedAt, r.UpdatedAt = ms(c), ms(u)
+	r.CreatedAt, r.UpdatedAt = db.Time(c), db.Time(u)
 	return r, err
 }
 
@@ -69,7 +44,7 @@ func scanItem(sc interface{ Scan(...any) error }) (CatalogItem, error) {
 		&it.TargetHours, &it.CreatedBy, &c, &it.UpdatedBy, &u, &it.Version); err != nil {
 		return it, err
 	}
-	it.CreatedAt, it.UpdatedAt = ms(c), ms(u)
+	it.CreatedAt, it.UpdatedAt = db.Time(c), db.Time(u)
 	if err := json.Unmarshal([]byte(form), &it.Form); err != nil {
 		return it, fmt.Errorf("catalog item %d has a malformed form: %w", it.ID, err)
 	}
@@ -112,8 +87,8 @@ func insertItem(ctx context.Context, tx *db.Tx, it CatalogItem, by, now int64) (
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO catalog_items (name, description, category, service_id, active, form, target_hours,
 		created_by, created_at, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		it.Name, it.Description, it.Category, it.ServiceID, it.Active, formJSON(it.Form), it.TargetHours, nullID(by), now,
-		nullID(by), now).Scan(&id)
+		it.Name, it.Description, it.Category, it.ServiceID, it.Active, formJSON(it.Form), it.TargetHours, db.NullID(by), now,
+		db.NullID(by), now).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert catalog item: %w", err)
 	}
@@ -123,7 +98,7 @@ func insertItem(ctx context.Context, tx *db.Tx, it CatalogItem, by, now int64) (
 func updateItem(ctx context.Context, tx *db.Tx, it CatalogItem, version, by, now int64) error {
 	res, err := tx.ExecContext(ctx, `UPDATE catalog_items SET name = ?, description = ?, category = ?, service_id = ?, active = ?,
 		form = ?, target_hours = ?, updated_by = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`,
-		it.Name, it.Description, it.Category, it.ServiceID, it.Active, formJSON(it.Form), it.TargetHours, nullID(by), now, it.ID, version)
+		it.Name, it.Description, it.Category, it.ServiceID, it.Active, formJSON(it.Form), it.TargetHours, db.NullID(by), now, it.ID, version)
 	if err != nil {
 		return fmt.Errorf("update catalog item %d: %w", it.ID, err)
 	}
@@ -162,7 +137,7 @@ func checkTeams(ctx context.Context, q db.Queryer, fm Form) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	list, args := in(ids)
+	list, args := db.In(ids)
 	rows, err := q.QueryContext(ctx, `SELECT id FROM teams WHERE id IN `+list, args...)
 	if err != nil {
 		return fmt.Errorf("check teams: %w", err)
@@ -259,7 +234,7 @@ func insertRequest(ctx context.Context, tx *db.Tx, r requestRow) error {
 		return fmt.Errorf("encode values: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO service_requests (record_id, catalog_item_id, definition, variables, channel,
-		source_incident, target_hours) VALUES (?, ?, ?, ?, ?, ?, ?)`, r.RecordID, nullID(r.ItemID), r.Def.marshal(), string(vals),
+		source_incident, target_hours) VALUES (?, ?, ?, ?, ?, ?, ?)`, r.RecordID, db.NullID(r.ItemID), r.Def.marshal(), string(vals),
 		r.Channel, r.SourceIncident, r.TargetHours); err != nil {
 		return fmt.Errorf("insert service request: %w", err)
 	}
@@ -293,7 +268,7 @@ func addJournal(ctx context.Context, tx *db.Tx, recordID int64, kind record.Jour
 	}
 	var id int64
 	if err := tx.QueryRowContext(ctx, `INSERT INTO record_journal (record_id, kind, body, author_id, author_name, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, recordID, string(kind), body, nullID(author), name, now).Scan(&id); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, recordID, string(kind), body, db.NullID(author), name, now).Scan(&id); err != nil {
 		return 0, fmt.Errorf("write journal entry: %w", err)
 	}
 	return id, nil
@@ -345,7 +320,7 @@ func idStates(ctx context.Context, q db.Queryer, query string, ids []int64) (map
 	if len(ids) == 0 {
 		return out, nil
 	}
-	list, args := in(ids)
+	list, args := db.In(ids)
 	rows, err := q.QueryContext(ctx, query+list, args...)
 	if err != nil {
 		return nil, fmt.Errorf("check references: %w", err)

@@ -22,7 +22,7 @@ func scanApproval(sc interface{ Scan(...any) error }, more ...any) (RequestAppro
 	var at int64
 	err := sc.Scan(append([]any{&a.ID, &a.Level, &kind, &a.ApproverID, &a.ApproverName, &a.TeamID, &a.TeamName, &state, &a.DecidedBy,
 		&a.DecidedByName, &at, &a.Reason}, more...)...)
-	a.Kind, a.State, a.DecidedAt = ApprovalKind(kind), ApprovalState(state), ms(at)
+	a.Kind, a.State, a.DecidedAt = ApprovalKind(kind), ApprovalState(state), db.Time(at)
 	return a, err
 }
 
@@ -59,7 +59,7 @@ func loadApproval(ctx context.Context, q db.Queryer, requestID, id int64) (Reque
 func insertApproval(ctx context.Context, tx *db.Tx, requestID int64, level int, kind ApprovalKind, user, team int64,
 	state ApprovalState, now int64) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO request_approvals (request_id, level, kind, approver_id, team_id, state, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, requestID, level, string(kind), nullID(user), nullID(team), string(state), now); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, requestID, level, string(kind), db.NullID(user), db.NullID(team), string(state), now); err != nil {
 		return fmt.Errorf("insert approval: %w", err)
 	}
 	return nil
@@ -68,7 +68,7 @@ func insertApproval(ctx context.Context, tx *db.Tx, requestID int64, level int, 
 // decideApproval records the decision on one approval that is still pending.
 func decideApproval(ctx context.Context, tx *db.Tx, id int64, state ApprovalState, by int64, reason string, now int64) error {
 	res, err := tx.ExecContext(ctx, `UPDATE request_approvals SET state = ?, decided_by = ?, decided_at = ?, reason = ?
-		WHERE id = ? AND state = 'pending'`, string(state), nullID(by), now, reason, id)
+		WHERE id = ? AND state = 'pending'`, string(state), db.NullID(by), now, reason, id)
 	if err != nil {
 		return fmt.Errorf("decide approval %d: %w", id, err)
 	}
@@ -80,7 +80,7 @@ func decideApproval(ctx context.Context, tx *db.Tx, id int64, state ApprovalStat
 
 // moveApprovals moves a request's approvals in one of from (of one level, or any when level is 0) to state to.
 func moveApprovals(ctx context.Context, tx *db.Tx, requestID int64, level int, to ApprovalState, from ...ApprovalState) error {
-	list, args := in(from)
+	list, args := db.In(from)
 	q := `UPDATE request_approvals SET state = ? WHERE request_id = ? AND state IN ` + list
 	args = append([]any{string(to), requestID}, args...)
 	if level != 0 {

@@ -68,13 +68,6 @@ func (s *Service) Config() Config { return s.cfg }
 
 func (s *Service) now() int64 { return s.clock.Now().UnixMilli() }
 
-func ms(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return clock.FromMillis(v)
-}
-
 func hashSecret(secret string) string {
 	h := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(h[:])
@@ -110,7 +103,7 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var locked, last, created, updated int64
 	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.passwordHash, &u.Admin, &u.Disabled,
 		&u.MustChangePassword, &u.failedLogins, &locked, &last, &created, &updated, &u.Version, &u.ManagerID)
-	u.LockedUntil, u.LastLoginAt, u.CreatedAt, u.UpdatedAt = ms(locked), ms(last), ms(created), ms(updated)
+	u.LockedUntil, u.LastLoginAt, u.CreatedAt, u.UpdatedAt = db.Time(locked), db.Time(last), db.Time(created), db.Time(updated)
 	return u, err
 }
 
@@ -148,7 +141,7 @@ func (s *Service) insertUser(ctx context.Context, tx *db.Tx, in NewUser, hash st
 	now := s.now()
 	u, err := scanUser(tx.QueryRowContext(ctx, `INSERT INTO users (username, display_name, email, password_hash, is_admin,
 		must_change_password, manager_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+userCols,
-		in.Username, in.DisplayName, in.Email, hash, in.Admin, in.MustChangePassword, nullID(in.ManagerID), now, now))
+		in.Username, in.DisplayName, in.Email, hash, in.Admin, in.MustChangePassword, db.NullID(in.ManagerID), now, now))
 	if db.IsUniqueViolation(err) {
 		return u, errs.E(errs.Conflict, "a user named %q exists", in.Username)
 	}
@@ -351,7 +344,7 @@ func (s *Service) UpdateUser(ctx context.Context, id, version int64, in UserUpda
 		now := s.now()
 		u, err = scanUser(tx.QueryRowContext(ctx, `UPDATE users SET display_name = ?, email = ?, is_admin = ?, disabled = ?,
 			manager_id = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ? RETURNING `+userCols,
-			u.DisplayName, u.Email, u.Admin, u.Disabled, nullID(u.ManagerID), now, id, version))
+			u.DisplayName, u.Email, u.Admin, u.Disabled, db.NullID(u.ManagerID), now, id, version))
 		if db.IsNoRows(err) {
 			return errs.E(errs.PreconditionFailed, "user %d changed concurrently", id)
 		}
@@ -434,12 +427,4 @@ func (s *Service) revokeAllTx(ctx context.Context, tx *db.Tx, userID, now int64)
 		return fmt.Errorf("revoke tokens: %w", err)
 	}
 	return nil
-}
-
-// nullID stores 0 as NULL.
-func nullID(v int64) any {
-	if v == 0 {
-		return nil
-	}
-	return v
 }

@@ -200,7 +200,7 @@ func (s *Service) Sessions(ctx context.Context, userID, current int64) ([]Sessio
 		if err := rows.Scan(&x.ID, &x.UserID, &c, &l, &e, &x.ClientAddr, &x.UserAgent); err != nil {
 			return nil, fmt.Errorf("scan session: %w", err)
 		}
-		x.CreatedAt, x.LastSeenAt, x.ExpiresAt, x.Current = ms(c), ms(l), ms(e), x.ID == current
+		x.CreatedAt, x.LastSeenAt, x.ExpiresAt, x.Current = db.Time(c), db.Time(l), db.Time(e), x.ID == current
 		out = append(out, x)
 	}
 	return out, rows.Err()
@@ -265,7 +265,7 @@ func (s *Service) CreateToken(ctx context.Context, userID int64, name string, tt
 		exp = now.Add(ttl).UnixMilli()
 	}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		t = Token{UserID: userID, Name: name, Prefix: secret[:12], CreatedAt: ms(now.UnixMilli()), ExpiresAt: ms(exp)}
+		t = Token{UserID: userID, Name: name, Prefix: secret[:12], CreatedAt: db.Time(now.UnixMilli()), ExpiresAt: db.Time(exp)}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, userID, name, t.Prefix, hashSecret(secret), now.UnixMilli(), exp).Scan(&t.ID); err != nil {
 			return err
@@ -335,7 +335,7 @@ func (s *Service) Tokens(ctx context.Context, userID int64) ([]Token, error) {
 		if err := rows.Scan(&t.ID, &t.UserID, &t.Name, &t.Prefix, &c, &e, &l, &r); err != nil {
 			return nil, fmt.Errorf("scan token: %w", err)
 		}
-		t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = ms(c), ms(e), ms(l), ms(r)
+		t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = db.Time(c), db.Time(e), db.Time(l), db.Time(r)
 		out = append(out, t)
 	}
 	return out, rows.Err()

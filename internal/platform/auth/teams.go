@@ -33,7 +33,7 @@ func scanTeam(row interface{ Scan(...any) error }) (Team, error) {
 	var t Team
 	var c, u int64
 	err := row.Scan(&t.ID, &t.Name, &t.Description, &t.Email, &c, &u, &t.Version)
-	t.CreatedAt, t.UpdatedAt = ms(c), ms(u)
+	t.CreatedAt, t.UpdatedAt = db.Time(c), db.Time(u)
 	return t, err
 }
 
@@ -226,7 +226,7 @@ func scanRole(row interface{ Scan(...any) error }) (Role, error) {
 	var perms string
 	var c, u int64
 	err := row.Scan(&r.ID, &r.Name, &r.Description, &perms, &c, &u, &r.Version)
-	r.Permissions, r.CreatedAt, r.UpdatedAt = splitPerms(perms), ms(c), ms(u)
+	r.Permissions, r.CreatedAt, r.UpdatedAt = splitPerms(perms), db.Time(c), db.Time(u)
 	return r, err
 }
 

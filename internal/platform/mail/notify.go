@@ -200,7 +200,7 @@ func insertMessages(ctx context.Context, tx *db.Tx, msgs []outMessage, now int64
 		res, err := tx.ExecContext(ctx, `INSERT INTO mail_messages (event_id, event_type, user_id, to_addr, to_name, subject, body,
 				record_number, message_id, thread_id, state, next_attempt_at, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING`,
-			o.eventID, o.eventType, nullID(o.userID), o.to, o.name, o.subject, o.body, o.number, o.messageID, o.threadID, now, now)
+			o.eventID, o.eventType, db.NullID(o.userID), o.to, o.name, o.subject, o.body, o.number, o.messageID, o.threadID, now, now)
 		if err != nil {
 			return n, fmt.Errorf("queue message to %s: %w", o.to, err)
 		}
@@ -208,13 +208,6 @@ func insertMessages(ctx context.Context, tx *db.Tx, msgs []outMessage, now int64
 		n += int(k)
 	}
 	return n, nil
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }
 
 // classification is the banner text notifications carry.

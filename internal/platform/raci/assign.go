@@ -107,13 +107,6 @@ func (s *Service) mayAssign(ctx context.Context, st *state, p *auth.Principal, a
 	return errs.E(errs.Forbidden, "only the process owner of %s (%s) or an administrator may assign its roles", a.Subject, pv.proc.Name)
 }
 
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
 // Assign puts a user or a team in a role for a process, a domain or everywhere (*),
 // optionally scoped. A process has one process owner and a domain one domain owner
 // (a second is errs.Conflict); only administrators assign them, and roles everywhere; a
@@ -161,7 +154,7 @@ func (s *Service) Assign(ctx context.Context, p *auth.Principal, a RoleAssignmen
 		}
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO raci_assignments (subject, role, user_id, team_id, scope_team_id, scope_service_id, assigned_by, assigned_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, a.Subject, a.Role, nullID(a.UserID), nullID(a.TeamID), nullID(a.Scope.TeamID),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, a.Subject, a.Role, db.NullID(a.UserID), db.NullID(a.TeamID), db.NullID(a.Scope.TeamID),
 			a.Scope.ServiceID, p.UserID, s.clock.Now().UnixMilli()).Scan(&id)
 		if db.IsUniqueViolation(err) {
 			if a.Role == RoleProcessOwner || a.Role == RoleDomainOwner {

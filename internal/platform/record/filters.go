@@ -70,7 +70,7 @@ func scanFilter(row scanner, caller int64) (SavedFilter, error) {
 	if err := row.Scan(&f.ID, &f.UserID, &f.Page, &f.Name, &f.Query, &f.Shared, &created, &updated, &f.Version); err != nil {
 		return f, err
 	}
-	f.CreatedAt, f.UpdatedAt, f.Mine = ms(created), ms(updated), f.UserID == caller
+	f.CreatedAt, f.UpdatedAt, f.Mine = db.Time(created), db.Time(updated), f.UserID == caller
 	return f, nil
 }
 

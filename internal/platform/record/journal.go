@@ -123,10 +123,10 @@ func (s *Service) AddAttachment(ctx context.Context, number, name, declared stri
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO record_attachments (record_id, blob_sha256, name, content_type, declared_type,
 			size, uploaded_by, uploader_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			a.RecordID, a.SHA256, a.Name, a.ContentType, a.DeclaredType, a.Size, nullID(a.UploadedBy), a.UploaderName, now).Scan(&a.ID); err != nil {
+			a.RecordID, a.SHA256, a.Name, a.ContentType, a.DeclaredType, a.Size, db.NullID(a.UploadedBy), a.UploaderName, now).Scan(&a.ID); err != nil {
 			return fmt.Errorf("store attachment: %w", err)
 		}
-		a.CreatedAt = ms(now)
+		a.CreatedAt = db.Time(now)
 		if _, err := addJournal(ctx, tx, r.ID, System, fmt.Sprintf("Attached %s (%s, %d bytes).", a.Name, a.ContentType, a.Size),
 			p.UserID, p.Username, now); err != nil {
 			return err
@@ -153,7 +153,7 @@ func scanAttachment(row scanner) (Attachment, error) {
 	var a Attachment
 	var at int64
 	err := row.Scan(&a.ID, &a.RecordID, &a.Name, &a.ContentType, &a.DeclaredType, &a.Size, &a.SHA256, &a.UploadedBy, &a.UploaderName, &at)
-	a.CreatedAt = ms(at)
+	a.CreatedAt = db.Time(at)
 	return a, err
 }
 

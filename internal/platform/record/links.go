@@ -77,7 +77,7 @@ func (s *Service) link(ctx context.Context, tx *db.Tx, number string, typ LinkTy
 		return l, fmt.Errorf("insert link: %w", err)
 	}
 	l.Type, l.Record, l.RecordType, l.RecordTitle, l.RecordState = typ, b.Number, b.Type, b.Title, b.State
-	l.CreatedBy, l.CreatedAt = p.UserID, ms(now)
+	l.CreatedBy, l.CreatedAt = p.UserID, db.Time(now)
 	for _, r := range []Record{a, b} {
 		if _, err := addJournal(ctx, tx, r.ID, System, fmt.Sprintf("Linked: %s %s %s.", a.Number, typ, b.Number), p.UserID, p.Username, now); err != nil {
 			return l, err
@@ -154,7 +154,7 @@ func (s *Service) Links(ctx context.Context, number string) (out []Link, err err
 			return nil, err
 		}
 		others = append(others, other)
-		l.Type, l.CreatedAt = LinkType(typ), ms(at)
+		l.Type, l.CreatedAt = LinkType(typ), db.Time(at)
 		if !outgoing {
 			l.Type = l.Type.Inverse()
 		}
@@ -254,7 +254,7 @@ func (s *Service) Watchers(ctx context.Context, number string) (out []Watcher, e
 		if err := rows.Scan(&w.UserID, &w.Username, &at); err != nil {
 			return nil, err
 		}
-		w.CreatedAt = ms(at)
+		w.CreatedAt = db.Time(at)
 		out = append(out, w)
 	}
 	return out, rows.Err()

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
-	"time"
 
 	"steward/internal/platform/db"
 	"steward/internal/platform/errs"
@@ -16,22 +15,7 @@ const recordCols = `id, type, number, process, title, description, state, closed
 
 type scanner interface{ Scan(...any) error }
 
-func ms(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v).UTC()
-}
-
 func idStr(id int64) string { return strconv.FormatInt(id, 10) }
-
-// nullID stores 0 as NULL.
-func nullID(v int64) any {
-	if v == 0 {
-		return nil
-	}
-	return v
-}
 
 func scanRecord(row scanner) (Record, error) {
 	var r Record
@@ -41,7 +25,7 @@ func scanRecord(row scanner) (Record, error) {
 		&requester, &service, &r.Marking, &r.Reassignments, &c, &u, &r.Version)
 	r.Priority = int(prio.Int64)
 	r.TeamID, r.AssigneeID, r.RequesterID, r.ServiceID = team.Int64, assignee.Int64, requester.Int64, service.Int64
-	r.CreatedAt, r.UpdatedAt = ms(c), ms(u)
+	r.CreatedAt, r.UpdatedAt = db.Time(c), db.Time(u)
 	return r, err
 }
 
@@ -98,8 +82,8 @@ func insertRecord(ctx context.Context, tx *db.Tx, r Record, now int64) (Record, 
 	out, err := scanRecord(tx.QueryRowContext(ctx, `INSERT INTO records (type, number, process, title, description, state, closed, priority,
 		team_id, assignee_id, requester_id, service_id, marking, reassignments, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING `+recordCols,
-		r.Type, r.Number, r.Process, r.Title, r.Description, r.State, r.Closed, nullID(int64(r.Priority)), nullID(r.TeamID),
-		nullID(r.AssigneeID), nullID(r.RequesterID), nullID(r.ServiceID), r.Marking, now, now))
+		r.Type, r.Number, r.Process, r.Title, r.Description, r.State, r.Closed, db.NullID(int64(r.Priority)), db.NullID(r.TeamID),
+		db.NullID(r.AssigneeID), db.NullID(r.RequesterID), db.NullID(r.ServiceID), r.Marking, now, now))
 	if db.IsUniqueViolation(err) {
 		return out, errs.E(errs.Conflict, "record number %s is taken; retry", r.Number)
 	}
@@ -118,8 +102,8 @@ func saveRecord(ctx context.Context, tx *db.Tx, r Record, now int64) (Record, er
 	out, err := scanRecord(tx.QueryRowContext(ctx, `UPDATE records SET title = ?, description = ?, state = ?, closed = ?,
 		priority = ?, team_id = ?, assignee_id = ?, service_id = ?, marking = ?, reassignments = ?, updated_at = ?,
 		version = version + 1 WHERE id = ? AND version = ? RETURNING `+recordCols,
-		r.Title, r.Description, r.State, r.Closed, nullID(int64(r.Priority)), nullID(r.TeamID), nullID(r.AssigneeID),
-		nullID(r.ServiceID), r.Marking, r.Reassignments, now, r.ID, r.Version))
+		r.Title, r.Description, r.State, r.Closed, db.NullID(int64(r.Priority)), db.NullID(r.TeamID), db.NullID(r.AssigneeID),
+		db.NullID(r.ServiceID), r.Marking, r.Reassignments, now, r.ID, r.Version))
 	if db.IsNoRows(err) {
 		return out, errs.E(errs.PreconditionFailed, "record %s changed concurrently; read it again", r.Number)
 	}
@@ -134,9 +118,9 @@ func saveRecord(ctx context.Context, tx *db.Tx, r Record, now int64) (Record, er
 
 // addJournal writes one journal entry in tx.
 func addJournal(ctx context.Context, tx *db.Tx, recordID int64, kind JournalKind, body string, authorID int64, author string, now int64) (JournalEntry, error) {
-	e := JournalEntry{RecordID: recordID, Kind: kind, Body: body, AuthorID: authorID, AuthorName: author, CreatedAt: ms(now)}
+	e := JournalEntry{RecordID: recordID, Kind: kind, Body: body, AuthorID: authorID, AuthorName: author, CreatedAt: db.Time(now)}
 	err := tx.QueryRowContext(ctx, `INSERT INTO record_journal (record_id, kind, body, author_id, author_name, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, recordID, string(kind), body, nullID(authorID), author, now).Scan(&e.ID)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, recordID, string(kind), body, db.NullID(authorID), author, now).Scan(&e.ID)
 	if err != nil {
 		return e, fmt.Errorf("write journal entry: %w", err)
 	}
@@ -163,7 +147,7 @@ func loadJournal(ctx context.Context, q db.Queryer, recordID int64, internal boo
 		if err := rows.Scan(&e.ID, &e.RecordID, &kind, &e.Body, &e.AuthorID, &e.AuthorName, &at); err != nil {
 			return nil, fmt.Errorf("read journal: %w", err)
 		}
-		e.Kind, e.CreatedAt = JournalKind(kind), ms(at)
+		e.Kind, e.CreatedAt = JournalKind(kind), db.Time(at)
 		out = append(out, e)
 	}
 	return out, rows.Err()

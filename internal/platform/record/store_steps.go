@@ -23,7 +23,7 @@ func scanStep(row scanner) (Step, error) {
 	err := row.Scan(&st.ID, &st.RecordID, &st.Record, &st.RecordType, &st.Action, &st.Activity, &st.FromState, &st.ToState,
 		&state, &st.NeedsApproval, &st.Comment, &st.RequestedBy, &req, &st.PerformerOverride, &st.DecidedBy, &dec,
 		&st.Reason, &st.DecisionOverride)
-	st.State, st.RequestedAt, st.DecidedAt = StepState(state), ms(req), ms(dec)
+	st.State, st.RequestedAt, st.DecidedAt = StepState(state), db.Time(req), db.Time(dec)
 	st.Approvers = []int64{}
 	return st, err
 }
@@ -73,21 +73,21 @@ func insertStep(ctx context.Context, tx *db.Tx, st *Step, now int64) error {
 	if err != nil {
 		return fmt.Errorf("insert step: %w", err)
 	}
-	st.RequestedAt = ms(now)
+	st.RequestedAt = db.Time(now)
 	return nil
 }
 
 // setStepState moves a waiting step on; by, reason and override record a decision.
 func setStepState(ctx context.Context, tx *db.Tx, st *Step, state StepState, by int64, reason string, override bool, now int64) error {
 	res, err := tx.ExecContext(ctx, `UPDATE record_steps SET state = ?, decided_by = ?, decided_at = ?, reason = ?, decision_override = ?
-		WHERE id = ? AND state = ?`, string(state), nullID(by), now, reason, override, st.ID, string(st.State))
+		WHERE id = ? AND state = ?`, string(state), db.NullID(by), now, reason, override, st.ID, string(st.State))
 	if err != nil {
 		return fmt.Errorf("update step %d: %w", st.ID, err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return errs.E(errs.Conflict, "step %d was decided concurrently", st.ID)
 	}
-	st.State, st.DecidedBy, st.DecidedAt, st.Reason, st.DecisionOverride = state, by, ms(now), reason, override
+	st.State, st.DecidedBy, st.DecidedAt, st.Reason, st.DecisionOverride = state, by, db.Time(now), reason, override
 	return nil
 }
 
@@ -176,7 +176,7 @@ func scanConsultation(row scanner) (Consultation, error) {
 	var dec, created int64
 	err := row.Scan(&c.ID, &c.StepID, &c.RecordID, &c.Record, &c.RecordType, &c.Action, &c.Activity, &c.UserID, &c.Roles, &state, &c.Answer,
 		&c.DecidedBy, &dec, &created)
-	c.State, c.DecidedAt, c.CreatedAt = ConsultationState(state), ms(dec), ms(created)
+	c.State, c.DecidedAt, c.CreatedAt = ConsultationState(state), db.Time(dec), db.Time(created)
 	return c, err
 }
 
@@ -196,7 +196,7 @@ func insertConsultation(ctx context.Context, tx *db.Tx, c *Consultation, now int
 		VALUES (?, ?, ?, 'open', ?) RETURNING id`, c.StepID, c.UserID, c.Roles, now).Scan(&c.ID); err != nil {
 		return fmt.Errorf("insert consultation: %w", err)
 	}
-	c.State, c.CreatedAt = ConsultationOpen, ms(now)
+	c.State, c.CreatedAt = ConsultationOpen, db.Time(now)
 	return nil
 }
 
@@ -210,7 +210,7 @@ func closeConsultationRow(ctx context.Context, tx *db.Tx, c *Consultation, state
 	if n, _ := res.RowsAffected(); n != 1 {
 		return errs.E(errs.Conflict, "consultation %d is no longer open", c.ID)
 	}
-	c.State, c.Answer, c.DecidedBy, c.DecidedAt = state, text, by, ms(now)
+	c.State, c.Answer, c.DecidedBy, c.DecidedAt = state, text, by, db.Time(now)
 	return nil
 }
 

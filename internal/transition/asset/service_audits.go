@@ -66,12 +66,12 @@ func auditCandidates(ctx context.Context, q db.Queryer, location int64, observed
 		return rows.Err()
 	}
 	for _, part := range chunks(observed, 400) {
-		list, args := in(part)
+		list, args := db.In(part)
 		if err := read(cols+` WHERE a.asset_tag IN `+list+` OR a.serial_number IN `+list, append(args, args...)...); err != nil {
 			return nil, err
 		}
 	}
-	states, stateArgs := in(expectedStates)
+	states, stateArgs := db.In(expectedStates)
 	if location != 0 {
 		if err := read(cols+` WHERE a.location_ci_id = ?`, location); err != nil {
 			return nil, err
@@ -125,14 +125,14 @@ func (s *Service) RunAudit(ctx context.Context, in NewInventoryAudit) (out Inven
 	itemIDs := make([]int64, len(out.Items))
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO asset_audits (location_ci_id, note, observed, found, missing, unexpected,
-			created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, nullID(out.LocationCIID), out.Note, out.Observed,
+			created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, db.NullID(out.LocationCIID), out.Note, out.Observed,
 			out.Found, out.Missing, out.Unexpected, p.UserID, out.CreatedAt.UnixMilli()).Scan(&out.ID); err != nil {
 			return fmt.Errorf("insert audit: %w", err)
 		}
 		for i, it := range out.Items {
 			if err := tx.QueryRowContext(ctx, `INSERT INTO asset_audit_items (audit_id, result, observed, asset_id, state,
 				recorded_location_ci_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, out.ID, string(it.Result), it.Observed,
-				nullID(it.assetID), it.State, it.RecordedLocationCIID, it.Reason).Scan(&itemIDs[i]); err != nil {
+				db.NullID(it.assetID), it.State, it.RecordedLocationCIID, it.Reason).Scan(&itemIDs[i]); err != nil {
 				return fmt.Errorf("insert audit row: %w", err)
 			}
 		}
@@ -270,7 +270,7 @@ var auditSource = listing.Source[InventoryAudit]{
 		var at int64
 		err := sc.Scan(&a.ID, &a.LocationCIID, &a.LocationName, &a.Note, &a.Observed, &a.Found, &a.Missing, &a.Unexpected,
 			&a.CreatedBy, &a.CreatedByName, &at)
-		a.CreatedAt = ms(at)
+		a.CreatedAt = db.Time(at)
 		return a, err
 	},
 	Key: func(a InventoryAudit, field string) any {

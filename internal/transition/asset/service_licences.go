@@ -40,7 +40,7 @@ func scanInstallation(sc listing.Scanner) (SoftwareInstallation, error) {
 	var found, created int64
 	err := sc.Scan(&in.ID, &in.Product, &in.Version, &in.HostAsset, &in.hostID, &in.HostCIID, &in.HostCIName, &found, &in.Source,
 		&in.CreatedBy, &created)
-	in.DiscoveredAt, in.CreatedAt = ms(found), ms(created)
+	in.DiscoveredAt, in.CreatedAt = db.Time(found), db.Time(created)
 	return in, err
 }
 
@@ -125,8 +125,8 @@ func (s *Service) RecordInstallation(ctx context.Context, in NewSoftwareInstalla
 			}
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO asset_installations (product, version, host_asset_id, host_ci_id, discovered_at,
-			source, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, out.Product, out.Version, nullID(host.ID),
-			nullID(in.HostCIID), out.DiscoveredAt.UnixMilli(), out.Source, nullID(p.UserID), now.UnixMilli()).Scan(&out.ID); err != nil {
+			source, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, out.Product, out.Version, db.NullID(host.ID),
+			db.NullID(in.HostCIID), out.DiscoveredAt.UnixMilli(), out.Source, db.NullID(p.UserID), now.UnixMilli()).Scan(&out.ID); err != nil {
 			return fmt.Errorf("insert installation: %w", err)
 		}
 		s.trail.Record(ctx, tx, audit.Entry{Action: "asset.installation.create", ObjectType: "asset_installation",

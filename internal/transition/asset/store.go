@@ -13,15 +13,6 @@ import (
 	"steward/internal/platform/record"
 )
 
-// in writes the placeholders and arguments of an IN list.
-func in[T any](vs []T) (string, []any) {
-	args := make([]any, len(vs))
-	for i, v := range vs {
-		args[i] = v
-	}
-	return "(" + strings.TrimSuffix(strings.Repeat("?,", len(vs)), ",") + ")", args
-}
-
 // chunks splits vs into slices of at most n, so that IN lists stay well under both engines' parameter limits.
 func chunks[T any](vs []T, n int) [][]T {
 	var out [][]T
@@ -33,20 +24,6 @@ func chunks[T any](vs []T, n int) [][]T {
 		out = append(out, vs)
 	}
 	return out
-}
-
-func ms(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v).UTC()
-}
-
-func nullID(v int64) any {
-	if v == 0 {
-		return nil
-	}
-	return v
 }
 
 func nullText(s string) any {
@@ -86,7 +63,7 @@ func scanRecord(sc interface{ Scan(...any) error }, more ...any) (record.Record,
 		&assignee, &requester, &service, &r.Marking, &r.Reassignments, &c, &u, &r.Version}, more...)...)
 	r.Priority = int(prio.Int64)
 	r.TeamID, r.AssigneeID, r.RequesterID, r.ServiceID = team.Int64, assignee.Int64, requester.Int64, service.Int64
-	r.CreatedAt, r.UpdatedAt = ms(c), ms(u)
+	r.CreatedAt, r.UpdatedAt = db.Time(c), db.Time(u)
 	return r, err
 }
 
@@ -108,7 +85,7 @@ const detailFrom = ` FROM assets a LEFT JOIN cis c ON c.id = a.ci_id LEFT JOIN u
 func loadDetails(ctx context.Context, q db.Queryer, ids []int64) (map[int64]assetRow, error) {
 	out := map[int64]assetRow{}
 	for _, part := range chunks(ids, 500) {
-		list, args := in(part)
+		list, args := db.In(part)
 		rows, err := q.QueryContext(ctx, `SELECT `+detailCols+detailFrom+` WHERE a.record_id IN `+list, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read assets: %w", err)
@@ -139,9 +116,9 @@ func loadDetails(ctx context.Context, q db.Queryer, ids []int64) (map[int64]asse
 
 // detailArgs are d's column values in the order insertAsset and updateAsset write them.
 func detailArgs(d Details) []any {
-	return []any{string(d.Kind), nullText(d.AssetTag), d.SerialNumber, d.Manufacturer, d.Model, nullID(d.CIID), d.CostMinor,
+	return []any{string(d.Kind), nullText(d.AssetTag), d.SerialNumber, d.Manufacturer, d.Model, db.NullID(d.CIID), d.CostMinor,
 		d.Currency, dateMS(d.PurchaseDate), string(d.Depreciation), d.UsefulLifeMonths, d.SalvageMinor, dateMS(d.WarrantyEnd),
-		d.ContractRef, d.Supplier, nullID(d.AssignedUserID), nullID(d.LocationCIID), d.Product, d.Entitlements, string(d.LicenceMetric)}
+		d.ContractRef, d.Supplier, db.NullID(d.AssignedUserID), db.NullID(d.LocationCIID), d.Product, d.Entitlements, string(d.LicenceMetric)}
 }
 
 // tagConflict is the error for an asset tag another asset has.
@@ -374,7 +351,7 @@ func scanDisposal(sc interface{ Scan(...any) error }) (int64, Disposal, error) {
 	var d Disposal
 	var method string
 	err := sc.Scan(&id, &method, &on, &d.CertificateRef, &d.Notes, &d.RecordedBy, &rec, &applied)
-	d.Method, d.Date, d.RecordedAt, d.AppliedAt = DisposalMethod(method), msDate(on), ms(rec), ms(applied)
+	d.Method, d.Date, d.RecordedAt, d.AppliedAt = DisposalMethod(method), msDate(on), db.Time(rec), db.Time(applied)
 	return id, d, err
 }
 
@@ -394,7 +371,7 @@ func loadDisposal(ctx context.Context, q db.Queryer, id int64) (*Disposal, error
 func loadDisposals(ctx context.Context, q db.Queryer, ids []int64) (map[int64]Disposal, error) {
 	out := map[int64]Disposal{}
 	for _, part := range chunks(ids, 500) {
-		list, args := in(part)
+		list, args := db.In(part)
 		rows, err := q.QueryContext(ctx, `SELECT `+disposalCols+` FROM asset_disposals WHERE record_id IN `+list, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read disposals: %w", err)
@@ -426,7 +403,7 @@ func saveDisposal(ctx context.Context, tx *db.Tx, id int64, d Disposal, by, now 
 		ON CONFLICT (record_id) DO UPDATE SET method = excluded.method, disposed_on = excluded.disposed_on,
 		certificate_ref = excluded.certificate_ref, notes = excluded.notes, recorded_by = excluded.recorded_by,
 		recorded_at = excluded.recorded_at, applied_at = 0`,
-		id, string(d.Method), dateMS(d.Date), d.CertificateRef, d.Notes, nullID(by), now)
+		id, string(d.Method), dateMS(d.Date), d.CertificateRef, d.Notes, db.NullID(by), now)
 	if err != nil {
 		return fmt.Errorf("save the disposal record: %w", err)
 	}
@@ -444,7 +421,7 @@ func stampDisposal(ctx context.Context, tx *db.Tx, id, now int64) error {
 
 func insertRemediation(ctx context.Context, tx *db.Tx, id, assetID, auditID int64, reason AuditResult, observed string, location int64) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO asset_remediations (record_id, asset_id, audit_id, reason, observed, location_ci_id)
-		VALUES (?, ?, ?, ?, ?, ?)`, id, nullID(assetID), nullID(auditID), string(reason), observed, nullID(location)); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?)`, id, db.NullID(assetID), db.NullID(auditID), string(reason), observed, db.NullID(location)); err != nil {
 		return fmt.Errorf("insert remediation task: %w", err)
 	}
 	return nil

@@ -125,7 +125,7 @@ func (s *Service) apply(ctx context.Context, tx *db.Tx, rs []result, reason stri
 	}
 	for len(deletes) > 0 {
 		n := min(len(deletes), 500)
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sla_clocks WHERE id IN (`+marks(n)+`)`, deletes[:n]...); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sla_clocks WHERE id IN (`+db.Marks(n)+`)`, deletes[:n]...); err != nil {
 			return st, fmt.Errorf("remove clocks: %w", err)
 		}
 		deletes = deletes[n:]

@@ -72,7 +72,7 @@ func (e *env) loadTeams(ctx context.Context, q db.Queryer, tls []*sla.Timeline) 
 		n := min(len(ask), 500)
 		chunk := ask[:n]
 		ask = ask[n:]
-		rows, err := q.QueryContext(ctx, `SELECT user_id, team_id FROM team_members WHERE user_id IN (`+marks(len(chunk))+`)`, chunk...)
+		rows, err := q.QueryContext(ctx, `SELECT user_id, team_id FROM team_members WHERE user_id IN (`+db.Marks(len(chunk))+`)`, chunk...)
 		if err != nil {
 			return fmt.Errorf("read the requesters' teams: %w", err)
 		}

@@ -210,13 +210,13 @@ func (sc scope) where(e *env) (string, []any) {
 			}
 			var and []string
 			if len(t.Selector.RecordTypes) > 0 {
-				and = append(and, `r.type IN (`+marks(len(t.Selector.RecordTypes))+`)`)
+				and = append(and, `r.type IN (`+db.Marks(len(t.Selector.RecordTypes))+`)`)
 				for _, v := range t.Selector.RecordTypes {
 					args = append(args, v)
 				}
 			}
 			if len(t.Selector.ServiceIDs) > 0 {
-				and = append(and, `r.service_id IN (`+marks(len(t.Selector.ServiceIDs))+`)`)
+				and = append(and, `r.service_id IN (`+db.Marks(len(t.Selector.ServiceIDs))+`)`)
 				for _, v := range t.Selector.ServiceIDs {
 					args = append(args, v)
 				}
@@ -414,7 +414,7 @@ func (s *Service) computeBatch(ctx context.Context, e *env, recs []recInfo, rang
 		for len(args) > 0 && err == nil {
 			n := min(len(args), 500)
 			err = readEntries(ctx, s.db, `SELECT object_id, seq, at, action, changes FROM audit_log
-				WHERE object_type = 'record' AND object_id IN (`+marks(n)+`) ORDER BY object_id, seq`, args[:n], fold)
+				WHERE object_type = 'record' AND object_id IN (`+db.Marks(n)+`) ORDER BY object_id, seq`, args[:n], fold)
 			args = args[n:]
 		}
 	}

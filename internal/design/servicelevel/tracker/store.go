@@ -18,14 +18,6 @@ type recInfo struct {
 	closed bool
 }
 
-// marks is n comma-separated placeholders.
-func marks(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	return strings.Repeat("?, ", n-1) + "?"
-}
-
 // loadRecords reads the records with the given numbers (unknown ones are left out).
 func loadRecords(ctx context.Context, q db.Queryer, numbers []string) ([]recInfo, error) {
 	var out []recInfo
@@ -36,7 +28,7 @@ func loadRecords(ctx context.Context, q db.Queryer, numbers []string) ([]recInfo
 			args[i] = v
 		}
 		numbers = numbers[n:]
-		rows, err := q.QueryContext(ctx, `SELECT id, number, type, closed FROM records WHERE number IN (`+marks(n)+`) ORDER BY number`, args...)
+		rows, err := q.QueryContext(ctx, `SELECT id, number, type, closed FROM records WHERE number IN (`+db.Marks(n)+`) ORDER BY number`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read records: %w", err)
 		}
@@ -75,7 +67,7 @@ func timelines(ctx context.Context, q db.Queryer, recs []recInfo) (tls []*sla.Ti
 		ids[i], numbers[i] = r.id, r.number
 		tls[i] = &sla.Timeline{RecordID: r.id, Number: r.number}
 	}
-	rows, err := q.QueryContext(ctx, `SELECT record_id, data FROM sla_timelines WHERE record_id IN (`+marks(len(ids))+`)`, ids...)
+	rows, err := q.QueryContext(ctx, `SELECT record_id, data FROM sla_timelines WHERE record_id IN (`+db.Marks(len(ids))+`)`, ids...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read timelines: %w", err)
 	}
@@ -103,7 +95,7 @@ func timelines(ctx context.Context, q db.Queryer, recs []recInfo) (tls []*sla.Ti
 		after = min(after, tl.Seq)
 	}
 	err = readEntries(ctx, q, `SELECT object_id, seq, at, action, changes FROM audit_log
-		WHERE object_type = 'record' AND object_id IN (`+marks(len(numbers))+`) AND seq > ? ORDER BY object_id, seq`,
+		WHERE object_type = 'record' AND object_id IN (`+db.Marks(len(numbers))+`) AND seq > ? ORDER BY object_id, seq`,
 		append(numbers, after), func(number string, e sla.Entry) {
 			if i, ok := byNumber[number]; ok && e.Seq > tls[i].Seq {
 				tls[i].Fold(e)
@@ -152,7 +144,7 @@ func corrections(ctx context.Context, q db.Queryer, ids []int64) (map[int64][]sl
 		}
 		ids = ids[n:]
 		rows, err := q.QueryContext(ctx, `SELECT id, record_id, from_at, to_at, reason FROM sla_corrections
-			WHERE record_id IN (`+marks(n)+`) ORDER BY record_id, from_at, id`, args...)
+			WHERE record_id IN (`+db.Marks(n)+`) ORDER BY record_id, from_at, id`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read corrections: %w", err)
 		}
@@ -250,7 +242,7 @@ func loadClocks(ctx context.Context, q db.Queryer, d *db.DB, ids []int64, lock b
 			args[i] = v
 		}
 		ids = ids[n:]
-		rows, err := q.QueryContext(ctx, `SELECT id, `+clockCols+` FROM sla_clocks WHERE record_id IN (`+marks(n)+`) ORDER BY id`+suffix, args...)
+		rows, err := q.QueryContext(ctx, `SELECT id, `+clockCols+` FROM sla_clocks WHERE record_id IN (`+db.Marks(n)+`) ORDER BY id`+suffix, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read clocks: %w", err)
 		}
@@ -283,7 +275,7 @@ func insertMany(ctx context.Context, tx *db.Tx, head string, cols int, rows [][]
 	}
 	per := min(100, max(1, maxParams/cols))
 	build := func(n int) string {
-		one := "(" + marks(cols) + ")"
+		one := "(" + db.Marks(cols) + ")"
 		var b strings.Builder
 		b.Grow(len(head) + n*(len(one)+2) + len(tail))
 		b.WriteString(head)

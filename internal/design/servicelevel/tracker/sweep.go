@@ -128,7 +128,7 @@ func (s *Service) holdWhole(ctx context.Context, tx *db.Tx, recIDs []any, claime
 		}
 		return out, rows.Err()
 	}
-	in := `record_id IN (` + marks(len(recIDs)) + `)`
+	in := `record_id IN (` + db.Marks(len(recIDs)) + `)`
 	held, err := count(`SELECT record_id, 1 FROM sla_clocks WHERE ` + in + ` ORDER BY record_id, id` + s.db.SkipLocked())
 	if err != nil {
 		return nil, fmt.Errorf("hold the clocks of the claimed records: %w", err)
@@ -169,7 +169,7 @@ func (s *Service) holdWhole(ctx context.Context, tx *db.Tx, recIDs []any, claime
 
 // recordsByID reads records by id.
 func recordsByID(ctx context.Context, q db.Queryer, ids []any) ([]recInfo, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, number, type, closed FROM records WHERE id IN (`+marks(len(ids))+`) ORDER BY number`, ids...)
+	rows, err := q.QueryContext(ctx, `SELECT id, number, type, closed FROM records WHERE id IN (`+db.Marks(len(ids))+`) ORDER BY number`, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("read records: %w", err)
 	}
