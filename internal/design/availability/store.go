@@ -2,7 +2,6 @@ package availability
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -229,23 +228,6 @@ var outageSource = listing.Source[Outage]{
 
 // ---- plans ----
 
-// recordCols are the record columns scanRecord reads, from "records r".
-const recordCols = `r.id, r.type, r.number, r.process, r.title, r.description, r.state, r.closed, r.priority, r.team_id,
-	r.assignee_id, r.requester_id, r.service_id, r.marking, r.reassignments, r.created_at, r.updated_at, r.version`
-
-// scanRecord scans the record columns, then more.
-func scanRecord(sc listing.Scanner, more ...any) (record.Record, error) {
-	var r record.Record
-	var prio, team, assignee, requester, service sql.NullInt64
-	var c, u int64
-	err := sc.Scan(append([]any{&r.ID, &r.Type, &r.Number, &r.Process, &r.Title, &r.Description, &r.State, &r.Closed, &prio, &team,
-		&assignee, &requester, &service, &r.Marking, &r.Reassignments, &c, &u, &r.Version}, more...)...)
-	r.Priority = int(prio.Int64)
-	r.TeamID, r.AssigneeID, r.RequesterID, r.ServiceID = team.Int64, assignee.Int64, requester.Int64, service.Int64
-	r.CreatedAt, r.UpdatedAt = db.Time(c), db.Time(u)
-	return r, err
-}
-
 const planCols = `, COALESCE(sv.name, ''), p.period_from, p.period_to, p.objective,
 	(SELECT COUNT(*) FROM availability_risks x WHERE x.plan_id = r.id AND x.state = 'open'),
 	(SELECT COUNT(*) FROM availability_actions a WHERE a.plan_id = r.id AND a.state = 'open')`
@@ -255,14 +237,14 @@ const planFrom = `records r JOIN availability_plans p ON p.record_id = r.id LEFT
 func scanPlan(sc listing.Scanner) (AvailabilityPlan, error) {
 	var p AvailabilityPlan
 	var from, to int64
-	r, err := scanRecord(sc, &p.ServiceName, &from, &to, &p.Objective, &p.OpenRisks, &p.OpenActions)
+	r, err := record.Scan(sc, &p.ServiceName, &from, &to, &p.Objective, &p.OpenRisks, &p.OpenActions)
 	p.Record, p.PeriodFrom, p.PeriodTo = r, db.Time(from), db.Time(to)
 	return p, err
 }
 
 // loadPlan reads a plan with its record, by record id.
 func loadPlan(ctx context.Context, q db.Queryer, id int64) (AvailabilityPlan, error) {
-	p, err := scanPlan(q.QueryRowContext(ctx, `SELECT `+recordCols+planCols+` FROM `+planFrom+` WHERE r.id = ?`, id))
+	p, err := scanPlan(q.QueryRowContext(ctx, `SELECT `+record.Columns+planCols+` FROM `+planFrom+` WHERE r.id = ?`, id))
 	if db.IsNoRows(err) {
 		return p, errs.E(errs.NotFound, "no availability plan with record id %d", id)
 	}
@@ -315,7 +297,7 @@ var planList = listing.Spec{
 var planSource = listing.Source[AvailabilityPlan]{
 	Spec:    planList,
 	From:    planFrom,
-	Columns: recordCols + planCols,
+	Columns: record.Columns + planCols,
 	Scan:    scanPlan,
 	Key: func(p AvailabilityPlan, field string) any {
 		switch field {

@@ -2,7 +2,6 @@ package servicelevel
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -23,23 +22,6 @@ func toJSON(v any) (string, error) {
 		return "", fmt.Errorf("encode %T: %w", v, err)
 	}
 	return string(b), nil
-}
-
-// recordCols are the record columns scanRecord reads, from "records r".
-const recordCols = `r.id, r.type, r.number, r.process, r.title, r.description, r.state, r.closed, r.priority, r.team_id,
-	r.assignee_id, r.requester_id, r.service_id, r.marking, r.reassignments, r.created_at, r.updated_at, r.version`
-
-// scanRecord scans the record columns, then more.
-func scanRecord(sc listing.Scanner, more ...any) (record.Record, error) {
-	var r record.Record
-	var prio, team, assignee, requester, service sql.NullInt64
-	var c, u int64
-	err := sc.Scan(append([]any{&r.ID, &r.Type, &r.Number, &r.Process, &r.Title, &r.Description, &r.State, &r.Closed, &prio, &team,
-		&assignee, &requester, &service, &r.Marking, &r.Reassignments, &c, &u, &r.Version}, more...)...)
-	r.Priority = int(prio.Int64)
-	r.TeamID, r.AssigneeID, r.RequesterID, r.ServiceID = team.Int64, assignee.Int64, requester.Int64, service.Int64
-	r.CreatedAt, r.UpdatedAt = db.Time(c), db.Time(u)
-	return r, err
 }
 
 // ---- references ----
@@ -186,13 +168,13 @@ func scanAgreement(sc listing.Scanner) (Agreement, error) {
 	var a Agreement
 	var kind string
 	var start, end int64
-	r, err := scanRecord(sc, &kind, &a.Customer, &a.Supplier, &a.CalendarID, &a.CalendarName, &start, &end, &a.ReviewMonths, &a.Notes)
+	r, err := record.Scan(sc, &kind, &a.Customer, &a.Supplier, &a.CalendarID, &a.CalendarName, &start, &end, &a.ReviewMonths, &a.Notes)
 	a.Record, a.AgreementKind, a.StartsOn, a.EndsOn = r, Kind(kind), formatDate(start), formatDate(end)
 	return a, err
 }
 
 func loadAgreement(ctx context.Context, q db.Queryer, id int64) (Agreement, error) {
-	a, err := scanAgreement(q.QueryRowContext(ctx, `SELECT `+recordCols+agreementCols+agreementFrom+` WHERE r.id = ?`, id))
+	a, err := scanAgreement(q.QueryRowContext(ctx, `SELECT `+record.Columns+agreementCols+agreementFrom+` WHERE r.id = ?`, id))
 	if db.IsNoRows(err) {
 		return a, errs.E(errs.NotFound, "no agreement with record id %d", id)
 	}
@@ -237,7 +219,7 @@ func recordKey(r record.Record, field string) any {
 var agreementSource = listing.Source[Agreement]{
 	Spec:    agreementList,
 	From:    strings.TrimPrefix(agreementFrom, " FROM "),
-	Columns: recordCols + agreementCols,
+	Columns: record.Columns + agreementCols,
 	Scan:    scanAgreement,
 	Key: func(a Agreement, field string) any {
 		if field == "kind" {
@@ -550,7 +532,7 @@ func scanReview(sc listing.Scanner) (Review, error) {
 	var v Review
 	var from, to int64
 	var report, findings string
-	r, err := scanRecord(sc, &v.ServiceName, &v.Agreement, &from, &to, &report, &findings, &v.Minutes)
+	r, err := record.Scan(sc, &v.ServiceName, &v.Agreement, &from, &to, &report, &findings, &v.Minutes)
 	if err != nil {
 		return v, err
 	}
@@ -568,7 +550,7 @@ func scanReview(sc listing.Scanner) (Review, error) {
 }
 
 func loadReview(ctx context.Context, q db.Queryer, id int64) (Review, error) {
-	v, err := scanReview(q.QueryRowContext(ctx, `SELECT `+recordCols+reviewCols+reviewFrom+` WHERE r.id = ?`, id))
+	v, err := scanReview(q.QueryRowContext(ctx, `SELECT `+record.Columns+reviewCols+reviewFrom+` WHERE r.id = ?`, id))
 	if db.IsNoRows(err) {
 		return v, errs.E(errs.NotFound, "no service review with record id %d", id)
 	}
@@ -613,7 +595,7 @@ var recordListSpec = listing.Spec{
 var reviewSource = listing.Source[Review]{
 	Spec:    recordListSpec,
 	From:    strings.TrimPrefix(reviewFrom, " FROM "),
-	Columns: recordCols + reviewCols,
+	Columns: record.Columns + reviewCols,
 	Scan:    scanReview,
 	Key:     func(v Review, field string) any { return recordKey(v.Record, field) },
 	ID:      func(v Review) int64 { return v.ID },
@@ -629,13 +611,13 @@ const planFrom = ` FROM records r JOIN improvement_plans p ON p.record_id = r.id
 
 func scanPlan(sc listing.Scanner) (ImprovementPlan, error) {
 	var p ImprovementPlan
-	r, err := scanRecord(sc, &p.ServiceName, &p.Review, &p.Objective, &p.OpenItems)
+	r, err := record.Scan(sc, &p.ServiceName, &p.Review, &p.Objective, &p.OpenItems)
 	p.Record, p.Items = r, []PlanItem{}
 	return p, err
 }
 
 func loadPlan(ctx context.Context, q db.Queryer, id int64) (ImprovementPlan, error) {
-	p, err := scanPlan(q.QueryRowContext(ctx, `SELECT `+recordCols+planCols+planFrom+` WHERE r.id = ?`, id))
+	p, err := scanPlan(q.QueryRowContext(ctx, `SELECT `+record.Columns+planCols+planFrom+` WHERE r.id = ?`, id))
 	if db.IsNoRows(err) {
 		return p, errs.E(errs.NotFound, "no improvement plan with record id %d", id)
 	}
@@ -648,7 +630,7 @@ func loadPlan(ctx context.Context, q db.Queryer, id int64) (ImprovementPlan, err
 var planSource = listing.Source[ImprovementPlan]{
 	Spec:    recordListSpec,
 	From:    strings.TrimPrefix(planFrom, " FROM "),
-	Columns: recordCols + planCols,
+	Columns: record.Columns + planCols,
 	Scan:    scanPlan,
 	Key:     func(p ImprovementPlan, field string) any { return recordKey(p.Record, field) },
 	ID:      func(p ImprovementPlan) int64 { return p.ID },

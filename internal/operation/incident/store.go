@@ -172,11 +172,7 @@ func loadRow(ctx context.Context, q db.Queryer, id int64) (row, error) {
 	return r, nil
 }
 
-// recordCols are the record columns scanRecord reads, from "records r".
-const recordCols = `r.id, r.type, r.number, r.process, r.title, r.description, r.state, r.closed, r.priority, r.team_id,
-	r.assignee_id, r.requester_id, r.service_id, r.marking, r.reassignments, r.created_at, r.updated_at, r.version`
-
-// scanRecordDest returns the destinations of recordCols.
+// scanRecordDest returns the destinations of record.Columns.
 type recordScan struct {
 	r                                     record.Record
 	prio, team, assignee, requester, serv sql.NullInt64
@@ -198,7 +194,7 @@ func (s *recordScan) record() record.Record {
 }
 
 // viewCols and viewFrom read the desk's view of incidents: record, own row and names, in one query.
-const viewCols = recordCols + `, ` + rowSelect + `,
+const viewCols = record.Columns + `, ` + rowSelect + `,
 	COALESCE(NULLIF(cu.display_name, ''), cu.username, ''), COALESCE(NULLIF(au.display_name, ''), au.username, ''),
 	COALESCE(t.name, ''), COALESCE(sv.name, ''), COALESCE(ci.name, ''), COALESCE(NULLIF(mu.display_name, ''), mu.username, ''),
 	COALESCE(cat.label, ''), COALESCE(sub.label, ''), CASE WHEN rv.record_id IS NULL THEN 0 ELSE 1 END`

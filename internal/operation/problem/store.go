@@ -15,23 +15,6 @@ import (
 	"steward/internal/platform/record"
 )
 
-// recordCols are the record columns scanRecord reads, from "records r".
-const recordCols = `r.id, r.type, r.number, r.process, r.title, r.description, r.state, r.closed, r.priority, r.team_id,
-	r.assignee_id, r.requester_id, r.service_id, r.marking, r.reassignments, r.created_at, r.updated_at, r.version`
-
-// scanRecord scans the record columns, then more.
-func scanRecord(sc listing.Scanner, more ...any) (record.Record, error) {
-	var r record.Record
-	var prio, team, assignee, requester, service sql.NullInt64
-	var c, u int64
-	err := sc.Scan(append([]any{&r.ID, &r.Type, &r.Number, &r.Process, &r.Title, &r.Description, &r.State, &r.Closed, &prio, &team,
-		&assignee, &requester, &service, &r.Marking, &r.Reassignments, &c, &u, &r.Version}, more...)...)
-	r.Priority = int(prio.Int64)
-	r.TeamID, r.AssigneeID, r.RequesterID, r.ServiceID = team.Int64, assignee.Int64, requester.Int64, service.Int64
-	r.CreatedAt, r.UpdatedAt = db.Time(c), db.Time(u)
-	return r, err
-}
-
 // ---- CMDB references ----
 
 // checkService refuses an id that is not a CMDB service (a CI with a row in
@@ -136,7 +119,7 @@ func scanProblem(sc listing.Scanner) (Problem, error) {
 	var reviewedBy int64
 	var reviewer string
 	var reviewedAt sql.NullInt64
-	r, err := scanRecord(sc, &p.Category, &p.Subcategory, &p.Impact, &p.Urgency, &p.Major, &p.CIID, &p.CIName, &p.ServiceName,
+	r, err := record.Scan(sc, &p.Category, &p.Subcategory, &p.Impact, &p.Urgency, &p.Major, &p.CIID, &p.CIName, &p.ServiceName,
 		&origin, &by, &key, &from, &to, &count, &p.Workaround, &p.RFC, &raised, &p.Resolution, &resolved, &p.RootCause,
 		&p.IncidentCount, &summary, &lessons, &followUps, &reviewedBy, &reviewer, &reviewedAt)
 	if err != nil {
@@ -159,7 +142,7 @@ func scanProblem(sc listing.Scanner) (Problem, error) {
 
 // loadProblem reads a problem's own row with its record, by record id.
 func loadProblem(ctx context.Context, q db.Queryer, id int64) (Problem, error) {
-	p, err := scanProblem(q.QueryRowContext(ctx, `SELECT `+recordCols+problemCols+problemFrom+` WHERE r.id = ?`, id))
+	p, err := scanProblem(q.QueryRowContext(ctx, `SELECT `+record.Columns+problemCols+problemFrom+` WHERE r.id = ?`, id))
 	if db.IsNoRows(err) {
 		return p, errs.E(errs.NotFound, "no problem with record id %d", id)
 	}
@@ -236,7 +219,7 @@ var problemList = listing.Spec{
 var problemSource = listing.Source[Problem]{
 	Spec:    problemList,
 	From:    strings.TrimPrefix(problemFrom, " FROM "),
-	Columns: recordCols + problemCols,
+	Columns: record.Columns + problemCols,
 	Scan:    scanProblem,
 	Key: func(p Problem, field string) any {
 		switch field {
@@ -269,7 +252,7 @@ type linkedIncident struct {
 // loadLinked reads, in one query, the records a problem causes (the
 // incidents linked to it), oldest link first.
 func loadLinked(ctx context.Context, q db.Queryer, problemID int64) ([]linkedIncident, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+recordCols+`, l.id, l.created_at FROM record_links l JOIN records r ON r.id = l.from_id
+	rows, err := q.QueryContext(ctx, `SELECT `+record.Columns+`, l.id, l.created_at FROM record_links l JOIN records r ON r.id = l.from_id
 		WHERE l.to_id = ? AND l.type = 'caused_by' ORDER BY l.id`, problemID)
 	if err != nil {
 		return nil, fmt.Errorf("read linked incidents: %w", err)
@@ -278,7 +261,7 @@ func loadLinked(ctx context.Context, q db.Queryer, problemID int64) ([]linkedInc
 	var out []linkedIncident
 	for rows.Next() {
 		var li linkedIncident
-		if li.Record, err = scanRecord(rows, &li.LinkID, &li.LinkedAt); err != nil {
+		if li.Record, err = record.Scan(rows, &li.LinkID, &li.LinkedAt); err != nil {
 			return nil, fmt.Errorf("read linked incidents: %w", err)
 		}
 		out = append(out, li)
@@ -392,7 +375,7 @@ const knownErrorFrom = ` FROM records r JOIN known_errors k ON k.record_id = r.i
 func scanKnownError(sc listing.Scanner) (KnownError, error) {
 	var k KnownError
 	var inherited string
-	r, err := scanRecord(sc, &k.Problem, &k.ProblemTitle, &k.RootCause, &k.Workaround, &inherited, &k.Category,
+	r, err := record.Scan(sc, &k.Problem, &k.ProblemTitle, &k.RootCause, &k.Workaround, &inherited, &k.Category,
 		&k.Subcategory, &k.CIID, &k.CIName, &k.ServiceName)
 	k.Record, k.Symptoms = r, r.Description
 	if k.Workaround == "" && inherited != "" {
@@ -403,7 +386,7 @@ func scanKnownError(sc listing.Scanner) (KnownError, error) {
 
 // loadKnownError reads a known error's own row with its record, by record id.
 func loadKnownError(ctx context.Context, q db.Queryer, id int64) (KnownError, error) {
-	k, err := scanKnownError(q.QueryRowContext(ctx, `SELECT `+recordCols+knownErrorCols+knownErrorFrom+` WHERE r.id = ?`, id))
+	k, err := scanKnownError(q.QueryRowContext(ctx, `SELECT `+record.Columns+knownErrorCols+knownErrorFrom+` WHERE r.id = ?`, id))
 	if db.IsNoRows(err) {
 		return k, errs.E(errs.NotFound, "no known error with record id %d", id)
 	}
@@ -514,7 +497,7 @@ var knownErrorList = listing.Spec{
 var knownErrorSource = listing.Source[KnownError]{
 	Spec:    knownErrorList,
 	From:    strings.TrimPrefix(knownErrorFrom, " FROM "),
-	Columns: recordCols + knownErrorCols,
+	Columns: record.Columns + knownErrorCols,
 	Scan:    scanKnownError,
 	Key: func(k KnownError, field string) any {
 		switch field {

@@ -126,7 +126,7 @@ func (s *Service) afterTask(ctx context.Context, tx *db.Tx, a record.AppliedStep
 	if err != nil || len(open) > 0 {
 		return err
 	}
-	r, err := scanRecord(tx.QueryRowContext(ctx, `SELECT `+recordCols+` FROM records r WHERE r.id = ?`, requestID))
+	r, err := record.Scan(tx.QueryRowContext(ctx, `SELECT `+record.Columns+` FROM records r WHERE r.id = ?`, requestID))
 	if err != nil {
 		return fmt.Errorf("read the request of %s: %w", a.Record.Number, err)
 	}

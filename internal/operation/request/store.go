@@ -2,7 +2,6 @@ package request
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -11,23 +10,6 @@ import (
 	"steward/internal/platform/errs"
 	"steward/internal/platform/record"
 )
-
-// recordCols are the record columns scanRecord reads, from "records r".
-const recordCols = `r.id, r.type, r.number, r.process, r.title, r.description, r.state, r.closed, r.priority, r.team_id,
-	r.assignee_id, r.requester_id, r.service_id, r.marking, r.reassignments, r.created_at, r.updated_at, r.version`
-
-// scanRecord scans the record columns, then more.
-func scanRecord(sc interface{ Scan(...any) error }, more ...any) (record.Record, error) {
-	var r record.Record
-	var prio, team, assignee, requester, service sql.NullInt64
-	var c, u int64
-	err := sc.Scan(append([]any{&r.ID, &r.Type, &r.Number, &r.Process, &r.Title, &r.Description, &r.State, &r.Closed, &prio, &team,
-		&assignee, &requester, &service, &r.Marking, &r.Reassignments, &c, &u, &r.Version}, more...)...)
-	r.Priority = int(prio.Int64)
-	r.TeamID, r.AssigneeID, r.RequesterID, r.ServiceID = team.Int64, assignee.Int64, requester.Int64, service.Int64
-	r.CreatedAt, r.UpdatedAt = db.Time(c), db.Time(u)
-	return r, err
-}
 
 // ---- catalog items ----
 
@@ -353,7 +335,7 @@ func checkRequester(ctx context.Context, q db.Queryer, id int64) error {
 }
 
 // summaryCols are the columns scanSummary reads after the record's.
-const summaryCols = recordCols + `, COALESCE(q.catalog_item_id, 0), COALESCE(ci.name, ''), COALESCE(NULLIF(ru.display_name, ''), ru.username, ''),
+const summaryCols = record.Columns + `, COALESCE(q.catalog_item_id, 0), COALESCE(ci.name, ''), COALESCE(NULLIF(ru.display_name, ''), ru.username, ''),
 	COALESCE(sv.name, ''), COALESCE(tm.name, ''), q.channel, q.approval_level, q.stage`
 
 const summaryFrom = ` FROM records r JOIN service_requests q ON q.record_id = r.id
@@ -362,7 +344,7 @@ const summaryFrom = ` FROM records r JOIN service_requests q ON q.record_id = r.
 
 func scanSummary(sc interface{ Scan(...any) error }, more ...any) (RequestSummary, error) {
 	var s RequestSummary
-	rec, err := scanRecord(sc, append([]any{&s.CatalogItemID, &s.CatalogItemName, &s.RequesterName, &s.ServiceName, &s.TeamName,
+	rec, err := record.Scan(sc, append([]any{&s.CatalogItemID, &s.CatalogItemName, &s.RequesterName, &s.ServiceName, &s.TeamName,
 		&s.Channel, &s.ApprovalLevel, &s.Stage}, more...)...)
 	s.Record = rec
 	return s, err

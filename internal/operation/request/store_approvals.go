@@ -6,6 +6,7 @@ import (
 
 	"steward/internal/platform/db"
 	"steward/internal/platform/errs"
+	"steward/internal/platform/record"
 )
 
 // ---- approvals ----
@@ -222,14 +223,14 @@ func loadStageTasks(ctx context.Context, q db.Queryer, requestID int64) ([]stage
 }
 
 // taskCols are the columns scanTask reads after the record's.
-const taskCols = recordCols + `, q.number, q.title, t.stage, COALESCE(tm.name, ''), COALESCE(NULLIF(u.display_name, ''), u.username, '')`
+const taskCols = record.Columns + `, q.number, q.title, t.stage, COALESCE(tm.name, ''), COALESCE(NULLIF(u.display_name, ''), u.username, '')`
 
 const taskFrom = ` FROM records r JOIN request_tasks t ON t.record_id = r.id JOIN records q ON q.id = t.request_id
 	LEFT JOIN teams tm ON tm.id = r.team_id LEFT JOIN users u ON u.id = r.assignee_id`
 
 func scanTask(sc interface{ Scan(...any) error }) (RequestTask, error) {
 	var t RequestTask
-	rec, err := scanRecord(sc, &t.Request, &t.RequestTitle, &t.Stage, &t.TeamName, &t.AssigneeName)
+	rec, err := record.Scan(sc, &t.Request, &t.RequestTitle, &t.Stage, &t.TeamName, &t.AssigneeName)
 	t.Record = rec
 	return t, err
 }

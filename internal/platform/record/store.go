@@ -17,12 +17,20 @@ type scanner interface{ Scan(...any) error }
 
 func idStr(id int64) string { return strconv.FormatInt(id, 10) }
 
-func scanRecord(row scanner) (Record, error) {
+func scanRecord(row scanner) (Record, error) { return Scan(row) }
+
+// Columns are the record columns Scan reads, of "records r": for areas that
+// read their own rows joined to their records.
+const Columns = `r.id, r.type, r.number, r.process, r.title, r.description, r.state, r.closed, r.priority, r.team_id,
+	r.assignee_id, r.requester_id, r.service_id, r.marking, r.reassignments, r.created_at, r.updated_at, r.version`
+
+// Scan reads a record's Columns (or recordCols), then more destinations.
+func Scan(sc interface{ Scan(...any) error }, more ...any) (Record, error) {
 	var r Record
 	var prio, team, assignee, requester, service sql.NullInt64
 	var c, u int64
-	err := row.Scan(&r.ID, &r.Type, &r.Number, &r.Process, &r.Title, &r.Description, &r.State, &r.Closed, &prio, &team, &assignee,
-		&requester, &service, &r.Marking, &r.Reassignments, &c, &u, &r.Version)
+	err := sc.Scan(append([]any{&r.ID, &r.Type, &r.Number, &r.Process, &r.Title, &r.Description, &r.State, &r.Closed, &prio, &team,
+		&assignee, &requester, &service, &r.Marking, &r.Reassignments, &c, &u, &r.Version}, more...)...)
 	r.Priority = int(prio.Int64)
 	r.TeamID, r.AssigneeID, r.RequesterID, r.ServiceID = team.Int64, assignee.Int64, requester.Int64, service.Int64
 	r.CreatedAt, r.UpdatedAt = db.Time(c), db.Time(u)

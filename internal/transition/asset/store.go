@@ -2,7 +2,6 @@ package asset
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -48,23 +47,6 @@ func msDate(v int64) string {
 		return ""
 	}
 	return time.UnixMilli(v).UTC().Format(dateStyle)
-}
-
-// recordCols are the record columns scanRecord reads, from "records r".
-const recordCols = `r.id, r.type, r.number, r.process, r.title, r.description, r.state, r.closed, r.priority, r.team_id,
-	r.assignee_id, r.requester_id, r.service_id, r.marking, r.reassignments, r.created_at, r.updated_at, r.version`
-
-// scanRecord scans the record columns, then more.
-func scanRecord(sc interface{ Scan(...any) error }, more ...any) (record.Record, error) {
-	var r record.Record
-	var prio, team, assignee, requester, service sql.NullInt64
-	var c, u int64
-	err := sc.Scan(append([]any{&r.ID, &r.Type, &r.Number, &r.Process, &r.Title, &r.Description, &r.State, &r.Closed, &prio, &team,
-		&assignee, &requester, &service, &r.Marking, &r.Reassignments, &c, &u, &r.Version}, more...)...)
-	r.Priority = int(prio.Int64)
-	r.TeamID, r.AssigneeID, r.RequesterID, r.ServiceID = team.Int64, assignee.Int64, requester.Int64, service.Int64
-	r.CreatedAt, r.UpdatedAt = db.Time(c), db.Time(u)
-	return r, err
 }
 
 // assetRow is an asset's own row with the names its ids point to.
@@ -297,7 +279,7 @@ func listAssets(ctx context.Context, q db.Queryer, f ListFilter, p listing.Param
 	if where != "" && strings.HasPrefix(page, " WHERE ") {
 		page = " AND " + strings.TrimPrefix(page, " WHERE ")
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+recordCols+`, COALESCE(a.asset_tag, '')`+from+where+page, append(args, lq.PageArgs...)...)
+	rows, err := q.QueryContext(ctx, `SELECT `+record.Columns+`, COALESCE(a.asset_tag, '')`+from+where+page, append(args, lq.PageArgs...)...)
 	if err != nil {
 		return nil, "", 0, fmt.Errorf("list assets: %w", err)
 	}
@@ -305,7 +287,7 @@ func listAssets(ctx context.Context, q db.Queryer, f ListFilter, p listing.Param
 	var tags []string
 	for rows.Next() {
 		var tag string
-		r, err := scanRecord(rows, &tag)
+		r, err := record.Scan(rows, &tag)
 		if err != nil {
 			return nil, "", 0, fmt.Errorf("list assets: %w", err)
 		}
