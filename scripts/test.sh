@@ -63,6 +63,7 @@ go test -run='^$' -fuzz='^FuzzParseJSON$' -fuzztime=300000x ./internal/transitio
 go test -run='^$' -fuzz='^FuzzParseCSV$' -fuzztime=60000x ./internal/transition/asset/
 go test -run='^$' -fuzz='^FuzzParse$' -fuzztime=100000x ./internal/operation/incident/servicenow/
 go test -run='^$' -fuzz='^FuzzParseMessage$' -fuzztime=30000x ./internal/platform/mail/
+go test -run='^$' -fuzz='^FuzzScanChanges$' -fuzztime=300000x ./internal/design/servicelevel/sla/
 
 # ---- browser tests ----
 step "browser tests (Chromium)"

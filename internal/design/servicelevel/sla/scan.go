@@ -1,6 +1,7 @@
 package sla
 
 import (
+	"encoding/json"
 	"strconv"
 	"unicode/utf8"
 )
@@ -8,8 +9,14 @@ import (
 // scanChanges is a fast reader of the audit changes JSON
 // ([{"field":…,"old":…,"new":…},…]) for the tracked fields, which the
 // tracker reads for millions of entries. It returns false on anything it does
-// not expect, and EntryFromAudit then falls back on encoding/json.
+// not expect, and EntryFromAudit then falls back on encoding/json. It skips
+// the values of untracked fields without checking their syntax, so the input
+// is checked first (json.Valid allocates nothing): invalid JSON goes to
+// encoding/json, which says what is wrong with it.
 func scanChanges(b []byte) ([]Change, bool) {
+	if !json.Valid(b) {
+		return nil, false
+	}
 	p := scanner{b: b}
 	p.space()
 	if !p.eat('[') {

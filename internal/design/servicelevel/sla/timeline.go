@@ -64,25 +64,37 @@ func EntryFromAudit(seq, at int64, action string, changesJSON []byte) (Entry, bo
 		e.Changes = changes
 		return e, true, nil
 	}
+	changes, err := decodeChanges(raw)
+	if err != nil {
+		return e, true, fmt.Errorf("audit entry %d (%s): %w", seq, action, err)
+	}
+	e.Changes = changes
+	return e, true, nil
+}
+
+// decodeChanges reads an audit entry's changes with encoding/json: the slow
+// path, for what scanChanges does not read, and its reference in tests.
+func decodeChanges(raw []byte) ([]Change, error) {
 	var cs []auditChange
 	if err := json.Unmarshal(raw, &cs); err != nil {
-		return e, true, fmt.Errorf("audit entry %d (%s): changes: %w", seq, action, err)
+		return nil, fmt.Errorf("changes: %w", err)
 	}
+	var out []Change
 	for _, c := range cs {
 		if !tracked(c.Field) {
 			continue
 		}
 		o, err := rawFact(c.Old)
 		if err != nil {
-			return e, true, fmt.Errorf("audit entry %d (%s): %s old: %w", seq, action, c.Field, err)
+			return nil, fmt.Errorf("%s old: %w", c.Field, err)
 		}
 		n, err := rawFact(c.New)
 		if err != nil {
-			return e, true, fmt.Errorf("audit entry %d (%s): %s new: %w", seq, action, c.Field, err)
+			return nil, fmt.Errorf("%s new: %w", c.Field, err)
 		}
-		e.Changes = append(e.Changes, Change{Field: c.Field, Old: o, New: n})
+		out = append(out, Change{Field: c.Field, Old: o, New: n})
 	}
-	return e, true, nil
+	return out, nil
 }
 
 // rawFact turns one JSON value into a fact string.

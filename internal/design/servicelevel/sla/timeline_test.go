@@ -305,10 +305,31 @@ func TestScanChanges(t *testing.T) {
 		`[{"field":"state","new":"x"}] x`,
 		`{"field":"state"}`,
 	} {
-		fast, fastOK := scanChanges([]byte(js))
-		e, _, err := EntryFromAudit(1, 1, "record.update", []byte(js))
-		if fastOK && (err != nil || !reflect.DeepEqual(fast, e.Changes)) {
-			t.Errorf("%s: fast %#v, slow %#v (%v)", js, fast, e.Changes, err)
-		}
+		checkScan(t, []byte(js))
 	}
+}
+
+// checkScan holds the fast reader of audit changes to encoding/json: what it
+// reads, encoding/json reads the same.
+func checkScan(t *testing.T, b []byte) {
+	t.Helper()
+	fast, ok := scanChanges(b)
+	if !ok {
+		return
+	}
+	slow, err := decodeChanges(b)
+	if err != nil || !reflect.DeepEqual(fast, slow) {
+		t.Errorf("%q: fast %#v, encoding/json %#v (%v)", b, fast, slow, err)
+	}
+}
+
+// FuzzScanChanges: the fast reader never reads what encoding/json reads differently.
+func FuzzScanChanges(f *testing.F) {
+	for _, s := range []string{`[{"field":"state","old":"new","new":"in_progress"}]`,
+		`[{"field":"priority","new":-2,"old":1e0},{"field":"holdReason","new":"awaiting_caller"}]`,
+		`[{"field":"title","new":"a \"q\" {t} [x]"},{"field":"category","new":"r\u00e9seau"}]`,
+		`[{"field":"extra","new":{"a":[1,{"b":"}"}]}},{"field":"teamId","new":0,"old":null}]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { checkScan(t, b) })
 }
