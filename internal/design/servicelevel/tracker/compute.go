@@ -21,6 +21,12 @@ type env struct {
 	byID      map[int64]*sla.Target
 	schedules map[int64]sla.Schedule
 	usesTeams bool
+	// byService lists, per service, the targets (indexes into targets,
+	// ascending) that name it; anyService those that name no service. A record
+	// is matched only against its service's and the service-less targets: an
+	// organisation has thousands of targets, a record a handful.
+	byService  map[int64][]int
+	anyService []int
 
 	mu    sync.Mutex
 	teams map[int64][]int64 // requester → teams, filled per batch
@@ -34,9 +40,18 @@ func (s *Service) newEnv(ctx context.Context, now time.Time) (*env, error) {
 	}
 	e := &env{now: now, targets: ts, byID: make(map[int64]*sla.Target, len(ts)), schedules: map[int64]sla.Schedule{},
 		teams: map[int64][]int64{}}
+	e.byService = map[int64][]int{}
 	for i := range ts {
 		t := &e.targets[i]
 		e.byID[t.ID] = t
+		if len(t.Selector.ServiceIDs) == 0 {
+			e.anyService = append(e.anyService, i)
+		}
+		for _, sv := range t.Selector.ServiceIDs {
+			if l := e.byService[sv]; len(l) == 0 || l[len(l)-1] != i {
+				e.byService[sv] = append(l, i)
+			}
+		}
 		if len(t.Selector.CustomerTeams) > 0 {
 			e.usesTeams = true
 		}
@@ -130,7 +145,7 @@ func (e *env) compute(rec recInfo, tl sla.Timeline, corrections []sla.Correction
 		return r
 	}
 	teams := e.teamsOf(factInt(r.facts, sla.FieldRequester))
-	for i := range e.targets {
+	for _, i := range e.candidates(factInt(r.facts, sla.FieldService)) {
 		t := &e.targets[i]
 		if !t.Selector.Covers(tl.Created) || !t.Selector.Matches(r.facts, teams) {
 			continue
@@ -138,6 +153,28 @@ func (e *env) compute(rec recInfo, tl sla.Timeline, corrections []sla.Correction
 		r.calcs = append(r.calcs, calc{t: t, c: sla.Compute(tl, *t, e.schedules[t.CalendarID], corrections, e.now)})
 	}
 	return r
+}
+
+// candidates are the targets that may apply to a record of the service, in
+// the targets' order: the service's own merged with the service-less ones.
+func (e *env) candidates(service int64) []int {
+	own := e.byService[service]
+	if len(own) == 0 {
+		return e.anyService
+	}
+	if len(e.anyService) == 0 {
+		return own
+	}
+	out := make([]int, 0, len(own)+len(e.anyService))
+	a, b := own, e.anyService
+	for len(a) > 0 && len(b) > 0 {
+		if a[0] < b[0] {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // thresholds are a target's thresholds in percent, ascending, ending with the breach (100).
