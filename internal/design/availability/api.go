@@ -24,26 +24,6 @@ func RegisterAPI(a *httpx.API, s *Service) {
 	registerPlans(a, s)
 }
 
-// page is a list response.
-type page[T any] struct {
-	TotalCount int64  `header:"X-Total-Count"`
-	Link       string `header:"Link"`
-	Body       listing.Page[T]
-}
-
-// one is a single resource with its ETag.
-type one[T any] struct {
-	ETag string `header:"ETag"`
-	Body T
-}
-
-// created is a new resource with its ETag and address.
-type created[T any] struct {
-	ETag     string `header:"ETag"`
-	Location string `header:"Location"`
-	Body     T
-}
-
 type items[T any] struct {
 	Body struct {
 		Items []T `json:"items"`
@@ -129,7 +109,7 @@ func registerOutages(a *httpx.API, s *Service) {
 	tag := []string{"Availability"}
 	httpx.Register(a, huma.Operation{OperationID: "list-outages", Method: http.MethodGet, Path: "/api/v1/outages",
 		Summary: "Outages of services, filtered and keyset-paginated", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *outageListIn) (*page[Outage], error) {
+		httpx.Authenticated, func(ctx context.Context, in *outageListIn) (*httpx.Page[Outage], error) {
 			from, err := parseWhen("query.from", in.From)
 			if err != nil {
 				return nil, err
@@ -144,33 +124,33 @@ func registerOutages(a *httpx.API, s *Service) {
 				return nil, err
 			}
 			q := url.Values{"service": {id(in.Service)}, "kind": {in.Kind}, "source": {in.Source}, "from": {in.From}, "to": {in.To}}
-			return &page[Outage]{TotalCount: total, Link: listing.NextLink("/api/v1/outages", in.Params, q, p.NextCursor), Body: p}, nil
+			return &httpx.Page[Outage]{TotalCount: total, Link: listing.NextLink("/api/v1/outages", in.Params, q, p.NextCursor), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "record-outage", Method: http.MethodPost, Path: "/api/v1/outages",
 		Summary: "Record an outage of a service", Tags: tag, DefaultStatus: http.StatusCreated,
 		Description: "Performs Collect and Analyze Monitoring Data (AvM3): you need R or A for it. 422 names body.serviceId for an " +
 			"unknown or disposed service, body.ciId for an unknown CI, body.endedAt for an end not after the start. An unplanned " +
 			"outage may be open-ended (still going on); a planned one has an end."},
-		httpx.Authenticated, func(ctx context.Context, in *outageCreateIn) (*created[Outage], error) {
+		httpx.Authenticated, func(ctx context.Context, in *outageCreateIn) (*httpx.Created[Outage], error) {
 			o, err := s.RecordOutage(ctx, in.Body.input())
 			if err != nil {
 				return nil, err
 			}
-			return &created[Outage]{ETag: httpx.ETag(o.Version), Location: "/api/v1/outages/" + id(o.ID), Body: o}, nil
+			return &httpx.Created[Outage]{ETag: httpx.ETag(o.Version), Location: "/api/v1/outages/" + id(o.ID), Body: o}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-outage", Method: http.MethodGet, Path: "/api/v1/outages/{id}",
 		Summary: "An outage", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *outageIDPath) (*one[Outage], error) {
+		httpx.Authenticated, func(ctx context.Context, in *outageIDPath) (*httpx.One[Outage], error) {
 			o, err := s.Outage(ctx, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			return &one[Outage]{ETag: httpx.ETag(o.Version), Body: o}, nil
+			return &httpx.One[Outage]{ETag: httpx.ETag(o.Version), Body: o}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "replace-outage", Method: http.MethodPut, Path: "/api/v1/outages/{id}",
 		Summary: "Change an outage recorded by hand", Tags: tag,
 		Description: "Performs AvM3. An outage mirrored from a major incident follows the incident and is not changed by hand (409)."},
-		httpx.Authenticated, func(ctx context.Context, in *outagePutIn) (*one[Outage], error) {
+		httpx.Authenticated, func(ctx context.Context, in *outagePutIn) (*httpx.One[Outage], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -179,7 +159,7 @@ func registerOutages(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[Outage]{ETag: httpx.ETag(o.Version), Body: o}, nil
+			return &httpx.One[Outage]{ETag: httpx.ETag(o.Version), Body: o}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "delete-outage", Method: http.MethodDelete, Path: "/api/v1/outages/{id}",
 		Summary: "Delete an outage recorded by hand", Tags: tag, DefaultStatus: http.StatusNoContent,
@@ -213,7 +193,7 @@ func registerOutages(a *httpx.API, s *Service) {
 			"unplanned ones are downtime, overlapping outages count once. availability % = (agreed − downtime) / agreed × 100; " +
 			"MTRS = downtime / failures; MTBF = (agreed − downtime) / failures; MTBSI = agreed / failures (null without failures). " +
 			"422 names query.to when it is not after from, path.id for an unknown service."},
-		httpx.Authenticated, func(ctx context.Context, in *availabilityIn) (*one[AvailabilityReport], error) {
+		httpx.Authenticated, func(ctx context.Context, in *availabilityIn) (*httpx.One[AvailabilityReport], error) {
 			from, err := parseWhen("query.from", in.From)
 			if err != nil {
 				return nil, err
@@ -232,7 +212,7 @@ func registerOutages(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[AvailabilityReport]{Body: r}, nil
+			return &httpx.One[AvailabilityReport]{Body: r}, nil
 		})
 }
 
@@ -354,40 +334,40 @@ func registerPlans(a *httpx.API, s *Service) {
 	const base = "/api/v1/availability-plans"
 	httpx.Register(a, huma.Operation{OperationID: "list-availability-plans", Method: http.MethodGet, Path: base,
 		Summary: "Availability plans, filtered and keyset-paginated", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *planListIn) (*page[AvailabilityPlan], error) {
+		httpx.Authenticated, func(ctx context.Context, in *planListIn) (*httpx.Page[AvailabilityPlan], error) {
 			p, total, err := s.Plans(ctx, PlanFilter{ServiceID: in.Service, State: in.State}, in.Params)
 			if err != nil {
 				return nil, err
 			}
 			q := url.Values{"service": {id(in.Service)}, "state": {in.State}}
-			return &page[AvailabilityPlan]{TotalCount: total, Link: listing.NextLink(base, in.Params, q, p.NextCursor), Body: p}, nil
+			return &httpx.Page[AvailabilityPlan]{TotalCount: total, Link: listing.NextLink(base, in.Params, q, p.NextCursor), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "create-availability-plan", Method: http.MethodPost, Path: base,
 		Summary: "Create an availability plan for a service", Tags: tag, DefaultStatus: http.StatusCreated,
 		Description: "Performs Create and Manage Availability AvailabilityPlan (AvM6): you need R or A for it. 422 names body.serviceId " +
 			"for an unknown service, body.periodTo for a period that ends before it starts."},
-		httpx.Authenticated, func(ctx context.Context, in *planCreateIn) (*created[AvailabilityPlanDetail], error) {
+		httpx.Authenticated, func(ctx context.Context, in *planCreateIn) (*httpx.Created[AvailabilityPlanDetail], error) {
 			b := in.Body
 			p, err := s.CreatePlan(ctx, NewPlan{Title: b.Title, Description: b.Description, ServiceID: b.ServiceID,
 				PeriodFrom: b.PeriodFrom, PeriodTo: b.PeriodTo, Objective: b.Objective, Marking: b.Marking})
 			if err != nil {
 				return nil, err
 			}
-			return &created[AvailabilityPlanDetail]{ETag: httpx.ETag(p.Version), Location: base + "/" + p.Number, Body: p}, nil
+			return &httpx.Created[AvailabilityPlanDetail]{ETag: httpx.ETag(p.Version), Location: base + "/" + p.Number, Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-availability-plan", Method: http.MethodGet, Path: base + "/{number}",
 		Summary: "An availability plan with its risks and actions", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*one[AvailabilityPlanDetail], error) {
+		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*httpx.One[AvailabilityPlanDetail], error) {
 			p, err := s.Plan(ctx, in.Number)
 			if err != nil {
 				return nil, err
 			}
-			return &one[AvailabilityPlanDetail]{ETag: httpx.ETag(p.Version), Body: p}, nil
+			return &httpx.One[AvailabilityPlanDetail]{ETag: httpx.ETag(p.Version), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "update-availability-plan", Method: http.MethodPatch, Path: base + "/{number}",
 		Summary: "Change an availability plan's text, period or objective", Tags: tag,
 		Description: "Performs AvM6. A closed plan is not changed (409)."},
-		httpx.Authenticated, func(ctx context.Context, in *planPatchIn) (*one[AvailabilityPlanDetail], error) {
+		httpx.Authenticated, func(ctx context.Context, in *planPatchIn) (*httpx.One[AvailabilityPlanDetail], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -398,7 +378,7 @@ func registerPlans(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[AvailabilityPlanDetail]{ETag: httpx.ETag(p.Version), Body: p}, nil
+			return &httpx.One[AvailabilityPlanDetail]{ETag: httpx.ETag(p.Version), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "list-availability-plan-actions", Method: http.MethodGet, Path: base + "/{number}/actions",
 		Summary: "The workflow actions allowed from the plan's state, with the activity each performs and whether you may", Tags: tag},
@@ -440,17 +420,17 @@ func registerPlans(a *httpx.API, s *Service) {
 	httpx.Register(a, huma.Operation{OperationID: "add-availability-risk", Method: http.MethodPost, Path: base + "/{number}/risks",
 		Summary: "Record a risk to the availability of the plan's service", Tags: tag, DefaultStatus: http.StatusCreated,
 		Description: "Performs Assess Availability Risks (AvM4). A closed plan takes none (409)."},
-		httpx.Authenticated, func(ctx context.Context, in *riskCreateIn) (*created[AvailabilityRisk], error) {
+		httpx.Authenticated, func(ctx context.Context, in *riskCreateIn) (*httpx.Created[AvailabilityRisk], error) {
 			r, err := s.AddRisk(ctx, in.Number, in.Body.input())
 			if err != nil {
 				return nil, err
 			}
-			return &created[AvailabilityRisk]{ETag: httpx.ETag(r.Version), Location: base + "/" + record.NormalizeNumber(in.Number) + "/risks/" + id(r.ID),
+			return &httpx.Created[AvailabilityRisk]{ETag: httpx.ETag(r.Version), Location: base + "/" + record.NormalizeNumber(in.Number) + "/risks/" + id(r.ID),
 				Body: r}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "replace-availability-risk", Method: http.MethodPut, Path: base + "/{number}/risks/{id}",
 		Summary: "Change a plan's risk: rescore, treat or accept it", Tags: tag, Description: "Performs AvM4."},
-		httpx.Authenticated, func(ctx context.Context, in *riskPutIn) (*one[AvailabilityRisk], error) {
+		httpx.Authenticated, func(ctx context.Context, in *riskPutIn) (*httpx.One[AvailabilityRisk], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -459,23 +439,23 @@ func registerPlans(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[AvailabilityRisk]{ETag: httpx.ETag(r.Version), Body: r}, nil
+			return &httpx.One[AvailabilityRisk]{ETag: httpx.ETag(r.Version), Body: r}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "add-availability-action", Method: http.MethodPost, Path: base + "/{number}/items",
 		Summary: "Add an action to a plan, tracked to closure", Tags: tag, DefaultStatus: http.StatusCreated,
 		Description: "Performs AvailabilityPlan Availability for New and Changed Services (AvM5). riskId names the plan's risk it treats " +
 			"(422 for another plan's). A closed plan takes none (409). (Workflow steps are under /actions.)"},
-		httpx.Authenticated, func(ctx context.Context, in *actionCreateIn) (*created[AvailabilityAction], error) {
+		httpx.Authenticated, func(ctx context.Context, in *actionCreateIn) (*httpx.Created[AvailabilityAction], error) {
 			act, err := s.AddAction(ctx, in.Number, in.Body.input())
 			if err != nil {
 				return nil, err
 			}
-			return &created[AvailabilityAction]{ETag: httpx.ETag(act.Version), Location: base + "/" + record.NormalizeNumber(in.Number) + "/items/" +
+			return &httpx.Created[AvailabilityAction]{ETag: httpx.ETag(act.Version), Location: base + "/" + record.NormalizeNumber(in.Number) + "/items/" +
 				id(act.ID), Body: act}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "replace-availability-action", Method: http.MethodPut, Path: base + "/{number}/items/{id}",
 		Summary: "Change a plan's action: reassign, reschedule, finish or cancel it", Tags: tag, Description: "Performs AvM5."},
-		httpx.Authenticated, func(ctx context.Context, in *actionPutIn) (*one[AvailabilityAction], error) {
+		httpx.Authenticated, func(ctx context.Context, in *actionPutIn) (*httpx.One[AvailabilityAction], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -484,6 +464,6 @@ func registerPlans(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[AvailabilityAction]{ETag: httpx.ETag(act.Version), Body: act}, nil
+			return &httpx.One[AvailabilityAction]{ETag: httpx.ETag(act.Version), Body: act}, nil
 		})
 }

@@ -43,28 +43,8 @@ func (p PageParams) params() listing.Params {
 	return listing.Params{Limit: p.Limit, Cursor: p.Cursor, Sort: p.Sort}
 }
 
-// page is a list response.
-type page[T any] struct {
-	TotalCount int64  `header:"X-Total-Count"`
-	Link       string `header:"Link"`
-	Body       listing.Page[T]
-}
-
-func newPage[T any](path string, p PageParams, v url.Values, pg listing.Page[T], total int64) *page[T] {
-	return &page[T]{TotalCount: total, Link: listing.NextLink(path, listing.Params{Limit: p.Limit, Sort: p.Sort}, v, pg.NextCursor), Body: pg}
-}
-
-// one is a single resource with its ETag.
-type one[T any] struct {
-	ETag string `header:"ETag"`
-	Body T
-}
-
-// created is a new resource with its ETag and address.
-type created[T any] struct {
-	ETag     string `header:"ETag"`
-	Location string `header:"Location"`
-	Body     T
+func newPage[T any](path string, p PageParams, v url.Values, pg listing.Page[T], total int64) *httpx.Page[T] {
+	return &httpx.Page[T]{TotalCount: total, Link: listing.NextLink(path, listing.Params{Limit: p.Limit, Sort: p.Sort}, v, pg.NextCursor), Body: pg}
 }
 
 type items[T any] struct {
@@ -196,7 +176,7 @@ func registerAgreements(a *httpx.API, s *Service) {
 	tag := []string{"Service levels"}
 	httpx.Register(a, huma.Operation{OperationID: "list-agreements", Method: http.MethodGet, Path: "/api/v1/agreements",
 		Summary: "Agreements (SLAs, OLAs, UCs), filtered and keyset-paginated", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *agreementListIn) (*page[Agreement], error) {
+		httpx.Authenticated, func(ctx context.Context, in *agreementListIn) (*httpx.Page[Agreement], error) {
 			p, total, err := s.Agreements(ctx, AgreementFilter{Kind: Kind(in.Kind), State: in.State, ServiceID: in.Service}, in.params())
 			if err != nil {
 				return nil, err
@@ -208,7 +188,7 @@ func registerAgreements(a *httpx.API, s *Service) {
 		Summary: "Draft an agreement", Tags: tag, DefaultStatus: http.StatusCreated,
 		Description: "Drafting an SLA performs Capture Service Level Requirements (SLM2); an OLA or UC Define Requirements for " +
 			"OLA or UC (SLM4): you need R or A for it. An unknown calendar or service is 422 naming the field."},
-		httpx.Authenticated, func(ctx context.Context, in *agreementCreateIn) (*created[AgreementDetail], error) {
+		httpx.Authenticated, func(ctx context.Context, in *agreementCreateIn) (*httpx.Created[AgreementDetail], error) {
 			b := in.Body
 			ag, err := s.CreateAgreement(ctx, NewAgreement{Kind: b.Kind, Title: b.Title, Description: b.Description, Services: b.Services,
 				Marking: b.Marking, AgreementDetails: AgreementDetails{Customer: b.Customer, Supplier: b.Supplier, CalendarID: b.CalendarID,
@@ -216,21 +196,21 @@ func registerAgreements(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &created[AgreementDetail]{ETag: httpx.ETag(ag.Version), Location: "/api/v1/agreements/" + ag.Number, Body: ag}, nil
+			return &httpx.Created[AgreementDetail]{ETag: httpx.ETag(ag.Version), Location: "/api/v1/agreements/" + ag.Number, Body: ag}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-agreement", Method: http.MethodGet, Path: "/api/v1/agreements/{number}",
 		Summary: "An agreement with its services, underpinning OLAs and UCs (or the SLAs it underpins), targets and terms", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*one[AgreementDetail], error) {
+		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*httpx.One[AgreementDetail], error) {
 			ag, err := s.Agreement(ctx, in.Number)
 			if err != nil {
 				return nil, err
 			}
-			return &one[AgreementDetail]{ETag: httpx.ETag(ag.Version), Body: ag}, nil
+			return &httpx.One[AgreementDetail]{ETag: httpx.ETag(ag.Version), Body: ag}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "update-agreement", Method: http.MethodPatch, Path: "/api/v1/agreements/{number}",
 		Summary: "Change an agreement's text, parties, calendar or dates", Tags: tag,
 		Description: "Performs SLM2 (an SLA) or SLM4 (an OLA or UC). An archived agreement does not change (409)."},
-		httpx.Authenticated, func(ctx context.Context, in *agreementPatchIn) (*one[AgreementDetail], error) {
+		httpx.Authenticated, func(ctx context.Context, in *agreementPatchIn) (*httpx.One[AgreementDetail], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -242,7 +222,7 @@ func registerAgreements(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[AgreementDetail]{ETag: httpx.ETag(ag.Version), Body: ag}, nil
+			return &httpx.One[AgreementDetail]{ETag: httpx.ETag(ag.Version), Body: ag}, nil
 		})
 	registerWorkflow(a, s, AgreementType, "/api/v1/agreements", "Service levels", "agreement",
 		"negotiate performs SLM2 for an SLA and SLM4 for an OLA or UC; agree, archive and revise perform SLM5. agree needs at "+
@@ -494,7 +474,7 @@ func registerReviews(a *httpx.API, s *Service) {
 		})
 	httpx.Register(a, huma.Operation{OperationID: "list-service-reviews", Method: http.MethodGet, Path: "/api/v1/service-reviews",
 		Summary: "Service reviews, newest first", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *reviewListIn) (*page[Review], error) {
+		httpx.Authenticated, func(ctx context.Context, in *reviewListIn) (*httpx.Page[Review], error) {
 			p, total, err := s.Reviews(ctx, ReviewFilter{ServiceID: in.Service, State: in.State}, in.params())
 			if err != nil {
 				return nil, err
@@ -505,27 +485,27 @@ func registerReviews(a *httpx.API, s *Service) {
 		Summary: "ImprovementPlan a service review from the achievement report", Tags: tag, DefaultStatus: http.StatusCreated,
 		Description: "Performs Conduct Service Review (SLM7): you need R or A for it. Keeps the achievement report of the service " +
 			"over the period and the penalties and credits its agreements' terms identify in it."},
-		httpx.Authenticated, func(ctx context.Context, in *reviewCreateIn) (*created[Review], error) {
+		httpx.Authenticated, func(ctx context.Context, in *reviewCreateIn) (*httpx.Created[Review], error) {
 			b := in.Body
 			v, err := s.CreateReview(ctx, NewReview{Title: b.Title, ServiceID: b.ServiceID, Agreement: b.Agreement, From: b.From, To: b.To,
 				Marking: b.Marking})
 			if err != nil {
 				return nil, err
 			}
-			return &created[Review]{ETag: httpx.ETag(v.Version), Location: "/api/v1/service-reviews/" + v.Number, Body: v}, nil
+			return &httpx.Created[Review]{ETag: httpx.ETag(v.Version), Location: "/api/v1/service-reviews/" + v.Number, Body: v}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-service-review", Method: http.MethodGet, Path: "/api/v1/service-reviews/{number}",
 		Summary: "A service review with its report and findings", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*one[Review], error) {
+		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*httpx.One[Review], error) {
 			v, err := s.Review(ctx, in.Number)
 			if err != nil {
 				return nil, err
 			}
-			return &one[Review]{ETag: httpx.ETag(v.Version), Body: v}, nil
+			return &httpx.One[Review]{ETag: httpx.ETag(v.Version), Body: v}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "set-service-review-minutes", Method: http.MethodPut, Path: "/api/v1/service-reviews/{number}/minutes",
 		Summary: "Record a service review's minutes", Tags: tag, Description: "Performs SLM7. A completed review does not change (409)."},
-		httpx.Authenticated, func(ctx context.Context, in *minutesIn) (*one[Review], error) {
+		httpx.Authenticated, func(ctx context.Context, in *minutesIn) (*httpx.One[Review], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -534,7 +514,7 @@ func registerReviews(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[Review]{ETag: httpx.ETag(rv.Version), Body: rv}, nil
+			return &httpx.One[Review]{ETag: httpx.ETag(rv.Version), Body: rv}, nil
 		})
 	registerWorkflow(a, s, ReviewType, "/api/v1/service-reviews", "Service levels", "service-review",
 		"start and complete perform Conduct Service Review (SLM7).")
@@ -583,7 +563,7 @@ func registerPlans(a *httpx.API, s *Service) {
 	tag := []string{"Service levels"}
 	httpx.Register(a, huma.Operation{OperationID: "list-improvement-plans", Method: http.MethodGet, Path: "/api/v1/improvement-plans",
 		Summary: "Service improvement plans, newest first", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *planListIn) (*page[ImprovementPlan], error) {
+		httpx.Authenticated, func(ctx context.Context, in *planListIn) (*httpx.Page[ImprovementPlan], error) {
 			p, total, err := s.Plans(ctx, PlanFilter{ServiceID: in.Service, State: in.State}, in.params())
 			if err != nil {
 				return nil, err
@@ -593,40 +573,40 @@ func registerPlans(a *httpx.API, s *Service) {
 	httpx.Register(a, huma.Operation{OperationID: "create-improvement-plan", Method: http.MethodPost, Path: "/api/v1/improvement-plans",
 		Summary: "Formulate a service improvement plan", Tags: tag, DefaultStatus: http.StatusCreated,
 		Description: "Performs Formulate Service Improvement ImprovementPlan (SLM8): you need R or A for it."},
-		httpx.Authenticated, func(ctx context.Context, in *planCreateIn) (*created[ImprovementPlan], error) {
+		httpx.Authenticated, func(ctx context.Context, in *planCreateIn) (*httpx.Created[ImprovementPlan], error) {
 			b := in.Body
 			p, err := s.CreatePlan(ctx, NewImprovementPlan{Title: b.Title, ServiceID: b.ServiceID, Review: b.Review, Objective: b.Objective, Marking: b.Marking})
 			if err != nil {
 				return nil, err
 			}
-			return &created[ImprovementPlan]{ETag: httpx.ETag(p.Version), Location: "/api/v1/improvement-plans/" + p.Number, Body: p}, nil
+			return &httpx.Created[ImprovementPlan]{ETag: httpx.ETag(p.Version), Location: "/api/v1/improvement-plans/" + p.Number, Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-improvement-plan", Method: http.MethodGet, Path: "/api/v1/improvement-plans/{number}",
 		Summary: "A service improvement plan with its items", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*one[ImprovementPlan], error) {
+		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*httpx.One[ImprovementPlan], error) {
 			p, err := s.ImprovementPlan(ctx, in.Number)
 			if err != nil {
 				return nil, err
 			}
-			return &one[ImprovementPlan]{ETag: httpx.ETag(p.Version), Body: p}, nil
+			return &httpx.One[ImprovementPlan]{ETag: httpx.ETag(p.Version), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "add-improvement-item", Method: http.MethodPost, Path: "/api/v1/improvement-plans/{number}/items",
 		Summary: "Add an item to a service improvement plan", Tags: tag, DefaultStatus: http.StatusCreated,
 		Description: "Performs SLM8. A closed plan takes none (409)."},
-		httpx.Authenticated, func(ctx context.Context, in *itemCreateIn) (*created[PlanItem], error) {
+		httpx.Authenticated, func(ctx context.Context, in *itemCreateIn) (*httpx.Created[PlanItem], error) {
 			b := in.Body
 			it, err := s.AddItem(ctx, in.Number, NewItem{Title: b.Title, OwnerID: b.OwnerID, DueAt: b.DueAt, Note: b.Note})
 			if err != nil {
 				return nil, err
 			}
-			return &created[PlanItem]{ETag: httpx.ETag(it.Version), Body: it,
+			return &httpx.Created[PlanItem]{ETag: httpx.ETag(it.Version), Body: it,
 				Location: "/api/v1/improvement-plans/" + record.NormalizeNumber(in.Number) + "/items/" + id(it.ID)}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "update-improvement-item", Method: http.MethodPatch, Path: "/api/v1/improvement-plans/{number}/items/{id}",
 		Summary: "Change an item of a service improvement plan, or close it", Tags: tag,
 		Description: "Performs SLM8; the item's owner may change it too. state done or cancelled closes the item, open reopens " +
 			"it. If-Match is the item's ETag."},
-		httpx.Authenticated, func(ctx context.Context, in *itemPatchIn) (*one[PlanItem], error) {
+		httpx.Authenticated, func(ctx context.Context, in *itemPatchIn) (*httpx.One[PlanItem], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -636,7 +616,7 @@ func registerPlans(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[PlanItem]{ETag: httpx.ETag(it.Version), Body: it}, nil
+			return &httpx.One[PlanItem]{ETag: httpx.ETag(it.Version), Body: it}, nil
 		})
 	registerWorkflow(a, s, PlanType, "/api/v1/improvement-plans", "Service levels", "improvement-plan",
 		"start and close perform SLM8; a plan with an open item does not close (409).")

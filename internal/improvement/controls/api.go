@@ -61,19 +61,6 @@ func (in *listIn) next(path, cursor string) string {
 	return "<" + path + "?" + q.Encode() + `>; rel="next"`
 }
 
-// page is a list response.
-type page[T any] struct {
-	TotalCount int64  `header:"X-Total-Count"`
-	Link       string `header:"Link"`
-	Body       listing.Page[T]
-}
-
-// one is a single control record with its ETag.
-type one[T any] struct {
-	ETag string `header:"ETag"`
-	Body T
-}
-
 // RecordFields are the record fields every control record is created with.
 type RecordFields struct {
 	Title       string `json:"title" minLength:"1" maxLength:"200"`
@@ -122,39 +109,39 @@ func registerDocuments(a *httpx.API, s *Service) {
 	tag := []string{"Process controls"}
 	httpx.Register(a, huma.Operation{OperationID: "list-process-documents", Method: http.MethodGet,
 		Path: "/api/v1/processes/{code}/documents", Summary: "A process's framework documents (policies, procedures, KPI definitions, tool requirements)", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *listIn) (*page[Document], error) {
+		httpx.Authenticated, func(ctx context.Context, in *listIn) (*httpx.Page[Document], error) {
 			p, total, err := s.Documents(ctx, in.Code, ListFilter{State: in.State}, in.params())
 			if err != nil {
 				return nil, err
 			}
-			return &page[Document]{TotalCount: total, Link: in.next("/api/v1/processes/"+url.PathEscape(in.Code)+"/documents", p.NextCursor), Body: p}, nil
+			return &httpx.Page[Document]{TotalCount: total, Link: in.next("/api/v1/processes/"+url.PathEscape(in.Code)+"/documents", p.NextCursor), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "create-process-document", Method: http.MethodPost,
 		Path: "/api/v1/processes/{code}/documents", Summary: "Draft a process framework document", Tags: tag, DefaultStatus: http.StatusCreated,
 		Description: "Performs the process's Establish activity (IM1 for IM): you need R or A for it. " +
 			"422 for an unknown process or one without the RecordFields controls (EVAL, CSI)."},
-		httpx.Authenticated, func(ctx context.Context, in *documentCreateIn) (*one[Document], error) {
+		httpx.Authenticated, func(ctx context.Context, in *documentCreateIn) (*httpx.One[Document], error) {
 			b := in.Body
 			d, err := s.CreateDocument(ctx, in.Code, NewDocument{Title: b.Title, Description: b.Description, Marking: b.Marking,
 				Kind: b.Kind, Body: b.Body, KPI: b.KPI})
 			if err != nil {
 				return nil, err
 			}
-			return &one[Document]{ETag: httpx.ETag(d.Version), Body: d}, nil
+			return &httpx.One[Document]{ETag: httpx.ETag(d.Version), Body: d}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-process-document", Method: http.MethodGet,
 		Path: "/api/v1/process-documents/{number}", Summary: "A process framework document", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*one[Document], error) {
+		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*httpx.One[Document], error) {
 			d, err := s.Document(ctx, in.Number)
 			if err != nil {
 				return nil, err
 			}
-			return &one[Document]{ETag: httpx.ETag(d.Version), Body: d}, nil
+			return &httpx.One[Document]{ETag: httpx.ETag(d.Version), Body: d}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "update-process-document", Method: http.MethodPatch,
 		Path: "/api/v1/process-documents/{number}", Summary: "Change a draft process framework document", Tags: tag,
 		Description: "Only a draft changes; an approved document changes through a new version. Needs R or A for the process's Establish activity."},
-		httpx.Authenticated, func(ctx context.Context, in *documentPatchIn) (*one[Document], error) {
+		httpx.Authenticated, func(ctx context.Context, in *documentPatchIn) (*httpx.One[Document], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -165,14 +152,14 @@ func registerDocuments(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[Document]{ETag: httpx.ETag(d.Version), Body: d}, nil
+			return &httpx.One[Document]{ETag: httpx.ETag(d.Version), Body: d}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "create-process-document-version", Method: http.MethodPost,
 		Path: "/api/v1/process-documents/{number}/versions", Summary: "Draft the next version of an approved document", Tags: tag,
 		DefaultStatus: http.StatusCreated,
 		Description: "The new version is a new draft record that supersedes the approved one when it is approved. " +
 			"Performs the process's Establish activity; 409 when the document is not the approved version or a new version is already in the making."},
-		httpx.Authenticated, func(ctx context.Context, in *versionIn) (*one[Document], error) {
+		httpx.Authenticated, func(ctx context.Context, in *versionIn) (*httpx.One[Document], error) {
 			var nv NewVersion
 			if b := in.Body; b != nil {
 				nv = NewVersion{Title: b.Title, Description: b.Description, Body: b.Body, KPI: b.KPI}
@@ -181,7 +168,7 @@ func registerDocuments(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[Document]{ETag: httpx.ETag(d.Version), Body: d}, nil
+			return &httpx.One[Document]{ETag: httpx.ETag(d.Version), Body: d}, nil
 		})
 }
 
@@ -231,37 +218,37 @@ func registerFindings(a *httpx.API, s *Service) {
 	tag := []string{"Process controls"}
 	httpx.Register(a, huma.Operation{OperationID: "list-findings", Method: http.MethodGet,
 		Path: "/api/v1/processes/{code}/findings", Summary: "A process's monitor, manage and report findings", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *listIn) (*page[Finding], error) {
+		httpx.Authenticated, func(ctx context.Context, in *listIn) (*httpx.Page[Finding], error) {
 			p, total, err := s.Findings(ctx, in.Code, ListFilter{State: in.State}, in.params())
 			if err != nil {
 				return nil, err
 			}
-			return &page[Finding]{TotalCount: total, Link: in.next("/api/v1/processes/"+url.PathEscape(in.Code)+"/findings", p.NextCursor), Body: p}, nil
+			return &httpx.Page[Finding]{TotalCount: total, Link: in.next("/api/v1/processes/"+url.PathEscape(in.Code)+"/findings", p.NextCursor), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "create-finding", Method: http.MethodPost,
 		Path: "/api/v1/processes/{code}/findings", Summary: "Record a monitor, manage and report finding", Tags: tag, DefaultStatus: http.StatusCreated,
 		Description: "Performs the process's Monitor, Manage and Report activity (IM7 for IM): you need R or A for it."},
-		httpx.Authenticated, func(ctx context.Context, in *findingCreateIn) (*one[Finding], error) {
+		httpx.Authenticated, func(ctx context.Context, in *findingCreateIn) (*httpx.One[Finding], error) {
 			b := in.Body
 			f, err := s.CreateFinding(ctx, in.Code, NewFinding{Title: b.Title, Description: b.Description, Marking: b.Marking,
 				Severity: b.Severity, Observation: b.Observation})
 			if err != nil {
 				return nil, err
 			}
-			return &one[Finding]{ETag: httpx.ETag(f.Version), Body: f}, nil
+			return &httpx.One[Finding]{ETag: httpx.ETag(f.Version), Body: f}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-finding", Method: http.MethodGet,
 		Path: "/api/v1/findings/{number}", Summary: "A finding with its corrective actions", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*one[Finding], error) {
+		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*httpx.One[Finding], error) {
 			f, err := s.Finding(ctx, in.Number)
 			if err != nil {
 				return nil, err
 			}
-			return &one[Finding]{ETag: httpx.ETag(f.Version), Body: f}, nil
+			return &httpx.One[Finding]{ETag: httpx.ETag(f.Version), Body: f}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "update-finding", Method: http.MethodPatch,
 		Path: "/api/v1/findings/{number}", Summary: "Change an open finding", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *findingPatchIn) (*one[Finding], error) {
+		httpx.Authenticated, func(ctx context.Context, in *findingPatchIn) (*httpx.One[Finding], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -272,13 +259,13 @@ func registerFindings(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[Finding]{ETag: httpx.ETag(f.Version), Body: f}, nil
+			return &httpx.One[Finding]{ETag: httpx.ETag(f.Version), Body: f}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "add-corrective-action", Method: http.MethodPost,
 		Path: "/api/v1/findings/{number}/corrective-actions", Summary: "Add a corrective action to a finding", Tags: tag,
 		DefaultStatus: http.StatusCreated,
 		Description:   "Performs the process's Monitor, Manage and Report activity; answers with the finding and its new ETag."},
-		httpx.Authenticated, func(ctx context.Context, in *actionAddIn) (*one[Finding], error) {
+		httpx.Authenticated, func(ctx context.Context, in *actionAddIn) (*httpx.One[Finding], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -288,12 +275,12 @@ func registerFindings(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[Finding]{ETag: httpx.ETag(f.Version), Body: f}, nil
+			return &httpx.One[Finding]{ETag: httpx.ETag(f.Version), Body: f}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "update-corrective-action", Method: http.MethodPatch,
 		Path: "/api/v1/findings/{number}/corrective-actions/{id}", Summary: "Report on or change a corrective action", Tags: tag,
 		Description: "The action's owner may change its status and note; anything else needs R or A for the process's Monitor, Manage and Report activity."},
-		httpx.Authenticated, func(ctx context.Context, in *actionPatchIn) (*one[Finding], error) {
+		httpx.Authenticated, func(ctx context.Context, in *actionPatchIn) (*httpx.One[Finding], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -304,7 +291,7 @@ func registerFindings(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[Finding]{ETag: httpx.ETag(f.Version), Body: f}, nil
+			return &httpx.One[Finding]{ETag: httpx.ETag(f.Version), Body: f}, nil
 		})
 }
 
@@ -342,37 +329,37 @@ func registerEvaluations(a *httpx.API, s *Service) {
 	tag := []string{"Process controls"}
 	httpx.Register(a, huma.Operation{OperationID: "list-evaluations", Method: http.MethodGet,
 		Path: "/api/v1/processes/{code}/evaluations", Summary: "A process's performance evaluations", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *listIn) (*page[Evaluation], error) {
+		httpx.Authenticated, func(ctx context.Context, in *listIn) (*httpx.Page[Evaluation], error) {
 			p, total, err := s.Evaluations(ctx, in.Code, ListFilter{State: in.State}, in.params())
 			if err != nil {
 				return nil, err
 			}
-			return &page[Evaluation]{TotalCount: total, Link: in.next("/api/v1/processes/"+url.PathEscape(in.Code)+"/evaluations", p.NextCursor), Body: p}, nil
+			return &httpx.Page[Evaluation]{TotalCount: total, Link: in.next("/api/v1/processes/"+url.PathEscape(in.Code)+"/evaluations", p.NextCursor), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "create-evaluation", Method: http.MethodPost,
 		Path: "/api/v1/processes/{code}/evaluations", Summary: "Draft an evaluation of process performance", Tags: tag, DefaultStatus: http.StatusCreated,
 		Description: "Performs the process's Evaluate Process Performance activity (IM8 for IM): you need R or A for it."},
-		httpx.Authenticated, func(ctx context.Context, in *evaluationCreateIn) (*one[Evaluation], error) {
+		httpx.Authenticated, func(ctx context.Context, in *evaluationCreateIn) (*httpx.One[Evaluation], error) {
 			b := in.Body
 			e, err := s.CreateEvaluation(ctx, in.Code, NewEvaluation{Title: b.Title, Description: b.Description, Marking: b.Marking,
 				Period: b.Period, Feedback: b.Feedback, Measurements: b.Measurements, GapAnalysis: b.GapAnalysis, Initiatives: b.Initiatives})
 			if err != nil {
 				return nil, err
 			}
-			return &one[Evaluation]{ETag: httpx.ETag(e.Version), Body: e}, nil
+			return &httpx.One[Evaluation]{ETag: httpx.ETag(e.Version), Body: e}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-evaluation", Method: http.MethodGet,
 		Path: "/api/v1/evaluations/{number}", Summary: "An evaluation of process performance", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*one[Evaluation], error) {
+		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*httpx.One[Evaluation], error) {
 			e, err := s.Evaluation(ctx, in.Number)
 			if err != nil {
 				return nil, err
 			}
-			return &one[Evaluation]{ETag: httpx.ETag(e.Version), Body: e}, nil
+			return &httpx.One[Evaluation]{ETag: httpx.ETag(e.Version), Body: e}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "update-evaluation", Method: http.MethodPatch,
 		Path: "/api/v1/evaluations/{number}", Summary: "Change a draft evaluation (a list given replaces the list)", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *evaluationPatchIn) (*one[Evaluation], error) {
+		httpx.Authenticated, func(ctx context.Context, in *evaluationPatchIn) (*httpx.One[Evaluation], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -384,6 +371,6 @@ func registerEvaluations(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[Evaluation]{ETag: httpx.ETag(e.Version), Body: e}, nil
+			return &httpx.One[Evaluation]{ETag: httpx.ETag(e.Version), Body: e}, nil
 		})
 }

@@ -37,26 +37,6 @@ type PageParams struct {
 	Cursor string `query:"cursor" maxLength:"1000" doc:"Opaque cursor from the previous page's nextCursor."`
 }
 
-// page is a list response.
-type page[T any] struct {
-	TotalCount int64  `header:"X-Total-Count"`
-	Link       string `header:"Link"`
-	Body       listing.Page[T]
-}
-
-// one is a single resource with its ETag.
-type one[T any] struct {
-	ETag string `header:"ETag"`
-	Body T
-}
-
-// created is a new resource with its ETag and address.
-type created[T any] struct {
-	ETag     string `header:"ETag"`
-	Location string `header:"Location"`
-	Body     T
-}
-
 type prbItems[T any] struct {
 	Body struct {
 		Items []T `json:"items"`
@@ -197,7 +177,7 @@ func registerProblems(a *httpx.API, s *Service) {
 	tag := []string{"Problems"}
 	httpx.Register(a, huma.Operation{OperationID: "list-problems", Method: http.MethodGet, Path: "/api/v1/problems",
 		Summary: "Problems, filtered and keyset-paginated", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *problemListIn) (*page[Problem], error) {
+		httpx.Authenticated, func(ctx context.Context, in *problemListIn) (*httpx.Page[Problem], error) {
 			p, total, err := s.List(ctx, ListFilter{State: in.State, ServiceID: in.Service, CIID: in.CI, Category: in.Category,
 				Subcategory: in.Subcategory, Major: boolParam(in.Major), Open: boolParam(in.Open), Q: in.Q},
 				listing.Params{Limit: in.Limit, Cursor: in.Cursor, Sort: in.Sort})
@@ -205,7 +185,7 @@ func registerProblems(a *httpx.API, s *Service) {
 				return nil, err
 			}
 			lp := listing.Params{Limit: in.Limit, Sort: in.Sort}
-			return &page[Problem]{TotalCount: total, Link: listing.NextLink("/api/v1/problems", lp, in.values(), p.NextCursor), Body: p}, nil
+			return &httpx.Page[Problem]{TotalCount: total, Link: listing.NextLink("/api/v1/problems", lp, in.values(), p.NextCursor), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "create-problem", Method: http.MethodPost, Path: "/api/v1/problems",
 		Summary: "Log a problem, by hand, from incidents or from an incident trend", Tags: tag, DefaultStatus: http.StatusCreated,
@@ -213,27 +193,27 @@ func registerProblems(a *httpx.API, s *Service) {
 			"transaction (the problem causes them); an unknown or invisible incident, or a record that is not an incident, is 422 " +
 			"naming body.incidents[i] and nothing is written. trend keeps which trend of the incident trend view raised the " +
 			"problem. impact × urgency gives the priority (ITIL 3×3 matrix). An unknown or disposed service or CI is 422."},
-		httpx.Authenticated, func(ctx context.Context, in *problemCreateIn) (*created[ProblemDetail], error) {
+		httpx.Authenticated, func(ctx context.Context, in *problemCreateIn) (*httpx.Created[ProblemDetail], error) {
 			p, err := s.Create(ctx, in.Body.newProblem())
 			if err != nil {
 				return nil, err
 			}
-			return &created[ProblemDetail]{ETag: httpx.ETag(p.Version), Location: "/api/v1/problems/" + p.Number, Body: p}, nil
+			return &httpx.Created[ProblemDetail]{ETag: httpx.ETag(p.Version), Location: "/api/v1/problems/" + p.Number, Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-problem", Method: http.MethodGet, Path: "/api/v1/problems/{number}",
 		Summary: "A problem with its linked incidents, root-cause analyses and known errors", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*one[ProblemDetail], error) {
+		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*httpx.One[ProblemDetail], error) {
 			p, err := s.Problem(ctx, in.Number)
 			if err != nil {
 				return nil, err
 			}
-			return &one[ProblemDetail]{ETag: httpx.ETag(p.Version), Body: p}, nil
+			return &httpx.One[ProblemDetail]{ETag: httpx.ETag(p.Version), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "update-problem", Method: http.MethodPatch, Path: "/api/v1/problems/{number}",
 		Summary: "Categorise and prioritise a problem, or change its text", Tags: tag,
 		Description: "Performs Categorize and Prioritize Problem (PM3). Changing impact or urgency recomputes the priority. " +
 			"A closed or cancelled problem is not changed (409)."},
-		httpx.Authenticated, func(ctx context.Context, in *problemPatchIn) (*one[ProblemDetail], error) {
+		httpx.Authenticated, func(ctx context.Context, in *problemPatchIn) (*httpx.One[ProblemDetail], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -242,18 +222,18 @@ func registerProblems(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[ProblemDetail]{ETag: httpx.ETag(p.Version), Body: p}, nil
+			return &httpx.One[ProblemDetail]{ETag: httpx.ETag(p.Version), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "link-problem-incidents", Method: http.MethodPost, Path: "/api/v1/problems/{number}/incidents",
 		Summary: "Link more incidents to a problem", Tags: tag,
 		Description: "Performs PM2. All the incidents are linked in one transaction, or none: 422 names body.incidents[i] for an " +
 			"unknown or invisible incident or a record that is not one, 409 one already linked."},
-		httpx.Authenticated, func(ctx context.Context, in *prbIncidentsIn) (*one[ProblemDetail], error) {
+		httpx.Authenticated, func(ctx context.Context, in *prbIncidentsIn) (*httpx.One[ProblemDetail], error) {
 			p, err := s.LinkIncidents(ctx, in.Number, in.Body.Incidents)
 			if err != nil {
 				return nil, err
 			}
-			return &one[ProblemDetail]{ETag: httpx.ETag(p.Version), Body: p}, nil
+			return &httpx.One[ProblemDetail]{ETag: httpx.ETag(p.Version), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "list-problem-actions", Method: http.MethodGet, Path: "/api/v1/problems/{number}/actions",
 		Summary: "The workflow actions allowed from the problem's state, with the activity each performs and whether you may", Tags: tag},
@@ -363,7 +343,7 @@ func registerAnalysis(a *httpx.API, s *Service) {
 	httpx.Register(a, huma.Operation{OperationID: "set-problem-workaround", Method: http.MethodPut, Path: "/api/v1/problems/{number}/workaround",
 		Summary: "Record a problem's workaround", Tags: tag,
 		Description: "Performs PM4. The problem's known errors without a workaround of their own take it."},
-		httpx.Authenticated, func(ctx context.Context, in *prbWorkaroundIn) (*one[ProblemDetail], error) {
+		httpx.Authenticated, func(ctx context.Context, in *prbWorkaroundIn) (*httpx.One[ProblemDetail], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -372,17 +352,17 @@ func registerAnalysis(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[ProblemDetail]{ETag: httpx.ETag(p.Version), Body: p}, nil
+			return &httpx.One[ProblemDetail]{ETag: httpx.ETag(p.Version), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "review-problem", Method: http.MethodPost, Path: "/api/v1/problems/{number}/review",
 		Summary: "Record the review of a resolved problem", Tags: tag,
 		Description: "Performs Close and Review Problem (PM6). A major problem closes only after it; reviewing again replaces " +
 			"the review. 409 unless the problem is resolved."},
-		httpx.Authenticated, func(ctx context.Context, in *prbReviewIn) (*one[ProblemDetail], error) {
+		httpx.Authenticated, func(ctx context.Context, in *prbReviewIn) (*httpx.One[ProblemDetail], error) {
 			p, err := s.Review(ctx, in.Number, NewReview{Summary: in.Body.Summary, Lessons: in.Body.Lessons, FollowUps: in.Body.FollowUps})
 			if err != nil {
 				return nil, err
 			}
-			return &one[ProblemDetail]{ETag: httpx.ETag(p.Version), Body: p}, nil
+			return &httpx.One[ProblemDetail]{ETag: httpx.ETag(p.Version), Body: p}, nil
 		})
 }

@@ -89,14 +89,14 @@ func registerKnownErrors(a *httpx.API, s *Service) {
 	tag := []string{"Known errors"}
 	httpx.Register(a, huma.Operation{OperationID: "list-known-errors", Method: http.MethodGet, Path: "/api/v1/known-errors",
 		Summary: "Known errors of the KEDB, filtered, searched and keyset-paginated", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *knownErrorListIn) (*page[KnownError], error) {
+		httpx.Authenticated, func(ctx context.Context, in *knownErrorListIn) (*httpx.Page[KnownError], error) {
 			p, total, err := s.KnownErrors(ctx, KnownErrorFilter{State: in.State, Problem: in.Problem, ServiceID: in.Service, CIID: in.CI,
 				Category: in.Category, Subcategory: in.Subcategory, Q: in.Q}, listing.Params{Limit: in.Limit, Cursor: in.Cursor, Sort: in.Sort})
 			if err != nil {
 				return nil, err
 			}
 			lp := listing.Params{Limit: in.Limit, Sort: in.Sort}
-			return &page[KnownError]{TotalCount: total, Link: listing.NextLink("/api/v1/known-errors", lp, in.values(), p.NextCursor), Body: p}, nil
+			return &httpx.Page[KnownError]{TotalCount: total, Link: listing.NextLink("/api/v1/known-errors", lp, in.values(), p.NextCursor), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "match-known-errors", Method: http.MethodGet, Path: "/api/v1/known-errors/match",
 		Summary: "The published known errors that match an incident, best first, with why", Tags: tag,
@@ -116,29 +116,29 @@ func registerKnownErrors(a *httpx.API, s *Service) {
 		Summary: "Record a known error, usually from a problem", Tags: tag, DefaultStatus: http.StatusCreated,
 		Description: "Performs Investigate and Diagnose Problem (PM4): you need R or A for it. The known error starts as a draft " +
 			"and is offered to agents once published."},
-		httpx.Authenticated, func(ctx context.Context, in *knownErrorCreateIn) (*created[KnownError], error) {
+		httpx.Authenticated, func(ctx context.Context, in *knownErrorCreateIn) (*httpx.Created[KnownError], error) {
 			b := in.Body
 			k, err := s.CreateKnownError(ctx, NewKnownError{Problem: b.Problem, Title: b.Title, Symptoms: b.Symptoms, RootCause: b.RootCause,
 				Workaround: b.Workaround, Category: b.Category, Subcategory: b.Subcategory, ServiceID: b.Service, CIID: b.CI, Marking: b.Marking})
 			if err != nil {
 				return nil, err
 			}
-			return &created[KnownError]{ETag: httpx.ETag(k.Version), Location: "/api/v1/known-errors/" + k.Number, Body: k}, nil
+			return &httpx.Created[KnownError]{ETag: httpx.ETag(k.Version), Location: "/api/v1/known-errors/" + k.Number, Body: k}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-known-error", Method: http.MethodGet, Path: "/api/v1/known-errors/{number}",
 		Summary: "A known error", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*one[KnownError], error) {
+		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*httpx.One[KnownError], error) {
 			k, err := s.KnownError(ctx, in.Number)
 			if err != nil {
 				return nil, err
 			}
-			return &one[KnownError]{ETag: httpx.ETag(k.Version), Body: k}, nil
+			return &httpx.One[KnownError]{ETag: httpx.ETag(k.Version), Body: k}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "update-known-error", Method: http.MethodPatch, Path: "/api/v1/known-errors/{number}",
 		Summary: "Change a known error", Tags: tag,
 		Description: "Performs PM4. A published known error keeps its symptoms and a root cause or a workaround; a retired one is " +
 			"not changed (409)."},
-		httpx.Authenticated, func(ctx context.Context, in *knownErrorPatchIn) (*one[KnownError], error) {
+		httpx.Authenticated, func(ctx context.Context, in *knownErrorPatchIn) (*httpx.One[KnownError], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -149,7 +149,7 @@ func registerKnownErrors(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[KnownError]{ETag: httpx.ETag(k.Version), Body: k}, nil
+			return &httpx.One[KnownError]{ETag: httpx.ETag(k.Version), Body: k}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "list-known-error-actions", Method: http.MethodGet, Path: "/api/v1/known-errors/{number}/actions",
 		Summary: "The workflow actions allowed from the known error's state, with the activity each performs and whether you may", Tags: tag},

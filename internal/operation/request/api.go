@@ -25,26 +25,6 @@ func RegisterAPI(a *httpx.API, s *Service) {
 	registerTasks(a, s)
 }
 
-// page is a list response.
-type page[T any] struct {
-	TotalCount int64  `header:"X-Total-Count"`
-	Link       string `header:"Link"`
-	Body       listing.Page[T]
-}
-
-// one is a single resource with its ETag.
-type one[T any] struct {
-	ETag string `header:"ETag"`
-	Body T
-}
-
-// created is a new resource with its ETag and address.
-type created[T any] struct {
-	ETag     string `header:"ETag"`
-	Location string `header:"Location"`
-	Body     T
-}
-
 // PageParams are the paging parameters of a list.
 type PageParams struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"50" doc:"Page size."`
@@ -140,7 +120,7 @@ func registerCatalog(a *httpx.API, s *Service) {
 	tag := []string{"Service catalog"}
 	httpx.Register(a, huma.Operation{OperationID: "list-catalog-items", Method: http.MethodGet, Path: "/api/v1/catalog/items",
 		Summary: "The service catalog: what users may request", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *itemListIn) (*page[CatalogItem], error) {
+		httpx.Authenticated, func(ctx context.Context, in *itemListIn) (*httpx.Page[CatalogItem], error) {
 			f := ItemFilter{Active: boolParam(in.Active), Category: in.Category, ServiceID: in.ServiceID, Q: in.Q}
 			p, total, err := s.Items(ctx, f, in.params(in.Sort))
 			if err != nil {
@@ -148,13 +128,13 @@ func registerCatalog(a *httpx.API, s *Service) {
 			}
 			lp := listing.Params{Limit: in.Limit, Sort: in.Sort}
 			v := url.Values{"active": {in.Active}, "category": {in.Category}, "serviceId": {strconv.FormatInt(in.ServiceID, 10)}, "q": {in.Q}}
-			return &page[CatalogItem]{TotalCount: total, Link: listing.NextLink("/api/v1/catalog/items", lp, v, p.NextCursor), Body: p}, nil
+			return &httpx.Page[CatalogItem]{TotalCount: total, Link: listing.NextLink("/api/v1/catalog/items", lp, v, p.NextCursor), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "create-catalog-item", Method: http.MethodPost, Path: "/api/v1/catalog/items",
 		Summary: "Add an item to the catalog", Tags: tag, DefaultStatus: http.StatusCreated,
 		Description: "Performs Establish Request Fulfillment Framework (RF1) for the item's service: you need R or A for it. 422 names " +
 			"every field that breaks a rule, such as body.variables[2].choices, an unknown service (body.serviceId) or team."},
-		httpx.Authenticated, func(ctx context.Context, in *itemCreateIn) (*created[CatalogItem], error) {
+		httpx.Authenticated, func(ctx context.Context, in *itemCreateIn) (*httpx.Created[CatalogItem], error) {
 			b := in.Body
 			it := CatalogItem{Name: b.Name, Description: b.Description, Category: b.Category, ServiceID: b.ServiceID, Active: true,
 				Form: Form{Variables: b.Variables, Approvals: b.Approvals, Tasks: b.Tasks}, TargetHours: b.TargetHours}
@@ -165,23 +145,23 @@ func registerCatalog(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &created[CatalogItem]{ETag: httpx.ETag(out.Version), Location: "/api/v1/catalog/items/" + strconv.FormatInt(out.ID, 10),
+			return &httpx.Created[CatalogItem]{ETag: httpx.ETag(out.Version), Location: "/api/v1/catalog/items/" + strconv.FormatInt(out.ID, 10),
 				Body: out}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-catalog-item", Method: http.MethodGet, Path: "/api/v1/catalog/items/{id}",
 		Summary: "A catalog item with its form, approvals and tasks", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *ItemIDPath) (*one[CatalogItem], error) {
+		httpx.Authenticated, func(ctx context.Context, in *ItemIDPath) (*httpx.One[CatalogItem], error) {
 			out, err := s.Item(ctx, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			return &one[CatalogItem]{ETag: httpx.ETag(out.Version), Body: out}, nil
+			return &httpx.One[CatalogItem]{ETag: httpx.ETag(out.Version), Body: out}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "update-catalog-item", Method: http.MethodPatch, Path: "/api/v1/catalog/items/{id}",
 		Summary: "Change a catalog item", Tags: tag,
 		Description: "Performs RF1. A list given (variables, approvals, tasks) replaces the item's. Requests already submitted keep the " +
 			"form they were submitted with."},
-		httpx.Authenticated, func(ctx context.Context, in *itemPatchIn) (*one[CatalogItem], error) {
+		httpx.Authenticated, func(ctx context.Context, in *itemPatchIn) (*httpx.One[CatalogItem], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -190,7 +170,7 @@ func registerCatalog(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[CatalogItem]{ETag: httpx.ETag(out.Version), Body: out}, nil
+			return &httpx.One[CatalogItem]{ETag: httpx.ETag(out.Version), Body: out}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "delete-catalog-item", Method: http.MethodDelete, Path: "/api/v1/catalog/items/{id}",
 		Summary: "Delete a catalog item no request was raised from", Tags: tag, DefaultStatus: http.StatusNoContent,
@@ -287,7 +267,7 @@ func registerRequests(a *httpx.API, s *Service) {
 	tag := []string{"Service requests"}
 	httpx.Register(a, huma.Operation{OperationID: "list-requests", Method: http.MethodGet, Path: "/api/v1/requests",
 		Summary: "Service requests, filtered and keyset-paginated", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *requestListIn) (*page[RequestSummary], error) {
+		httpx.Authenticated, func(ctx context.Context, in *requestListIn) (*httpx.Page[RequestSummary], error) {
 			f := Filter{RequesterID: in.Requester, State: in.State, TeamID: in.Team, CatalogItemID: in.Item, Open: boolParam(in.Open)}
 			p, total, err := s.Requests(ctx, f, in.params(in.Sort))
 			if err != nil {
@@ -296,13 +276,13 @@ func registerRequests(a *httpx.API, s *Service) {
 			lp := listing.Params{Limit: in.Limit, Sort: in.Sort}
 			v := url.Values{"requester": {strconv.FormatInt(in.Requester, 10)}, "state": {in.State}, "team": {strconv.FormatInt(in.Team, 10)},
 				"item": {strconv.FormatInt(in.Item, 10)}, "open": {in.Open}}
-			return &page[RequestSummary]{TotalCount: total, Link: listing.NextLink("/api/v1/requests", lp, v, p.NextCursor), Body: p}, nil
+			return &httpx.Page[RequestSummary]{TotalCount: total, Link: listing.NextLink("/api/v1/requests", lp, v, p.NextCursor), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "create-request", Method: http.MethodPost, Path: "/api/v1/requests",
 		Summary: "Request a catalog item", Tags: tag, DefaultStatus: http.StatusCreated,
 		Description: "Logs a service request (RF2) for yourself, or for requesterId with R or A for RF2. The values are checked " +
 			"against the item's form: 422 names each one as body.variables.<name>. The request waits for validation (submitted)."},
-		httpx.Authenticated, func(ctx context.Context, in *requestCreateIn) (*created[Request], error) {
+		httpx.Authenticated, func(ctx context.Context, in *requestCreateIn) (*httpx.Created[Request], error) {
 			b := in.Body
 			channel := b.Channel
 			if channel == "" {
@@ -313,16 +293,16 @@ func registerRequests(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &created[Request]{ETag: httpx.ETag(out.Version), Location: "/api/v1/requests/" + out.Number, Body: out}, nil
+			return &httpx.Created[Request]{ETag: httpx.ETag(out.Version), Location: "/api/v1/requests/" + out.Number, Body: out}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-request", Method: http.MethodGet, Path: "/api/v1/requests/{number}",
 		Summary: "A service request with its values, approvals by level and tasks by stage", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*one[Request], error) {
+		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*httpx.One[Request], error) {
 			out, err := s.Request(ctx, in.Number)
 			if err != nil {
 				return nil, err
 			}
-			return &one[Request]{ETag: httpx.ETag(out.Version), Body: out}, nil
+			return &httpx.One[Request]{ETag: httpx.ETag(out.Version), Body: out}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "list-request-actions", Method: http.MethodGet, Path: "/api/v1/requests/{number}/actions",
 		Summary: "The steps allowed from the request's state, with the activity each performs and whether you may", Tags: tag},
@@ -411,7 +391,7 @@ func registerApprovals(a *httpx.API, s *Service) {
 		Path: "/api/v1/requests/{number}/approvals/{id}/approve", Summary: "Approve a level of a request (its approvers)", Tags: tag,
 		Description: "Only an approver of the level deciding now may: the user named, or a member of the team named; never the " +
 			"requester (403). The next level is asked, or after the last one fulfilment starts."},
-		httpx.Authenticated, func(ctx context.Context, in *requestApproveIn) (*one[Request], error) {
+		httpx.Authenticated, func(ctx context.Context, in *requestApproveIn) (*httpx.One[Request], error) {
 			reason := ""
 			if in.Body != nil {
 				reason = in.Body.Reason
@@ -420,17 +400,17 @@ func registerApprovals(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[Request]{ETag: httpx.ETag(out.Version), Body: out}, nil
+			return &httpx.One[Request]{ETag: httpx.ETag(out.Version), Body: out}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "reject-request", Method: http.MethodPost,
 		Path: "/api/v1/requests/{number}/approvals/{id}/reject", Summary: "Reject a request at its level, with a reason (its approvers)",
 		Tags: tag, Description: "The request is rejected (RF2); the requester reads the reason as a comment and through request.rejected."},
-		httpx.Authenticated, func(ctx context.Context, in *requestRejectIn) (*one[Request], error) {
+		httpx.Authenticated, func(ctx context.Context, in *requestRejectIn) (*httpx.One[Request], error) {
 			out, err := s.Reject(ctx, in.Number, in.ID, in.Body.Reason)
 			if err != nil {
 				return nil, err
 			}
-			return &one[Request]{ETag: httpx.ETag(out.Version), Body: out}, nil
+			return &httpx.One[Request]{ETag: httpx.ETag(out.Version), Body: out}, nil
 		})
 }
 
@@ -449,7 +429,7 @@ func registerTasks(a *httpx.API, s *Service) {
 	tag := []string{"Service requests"}
 	httpx.Register(a, huma.Operation{OperationID: "list-request-tasks", Method: http.MethodGet, Path: "/api/v1/request-tasks",
 		Summary: "Fulfilment tasks, a team's queue say", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *taskListIn) (*page[RequestTask], error) {
+		httpx.Authenticated, func(ctx context.Context, in *taskListIn) (*httpx.Page[RequestTask], error) {
 			f := TaskFilter{TeamID: in.Team, State: in.State, Open: boolParam(in.Open), Request: in.Request}
 			p, total, err := s.Tasks(ctx, f, in.params(in.Sort))
 			if err != nil {
@@ -457,16 +437,16 @@ func registerTasks(a *httpx.API, s *Service) {
 			}
 			lp := listing.Params{Limit: in.Limit, Sort: in.Sort}
 			v := url.Values{"team": {strconv.FormatInt(in.Team, 10)}, "state": {in.State}, "open": {in.Open}, "request": {in.Request}}
-			return &page[RequestTask]{TotalCount: total, Link: listing.NextLink("/api/v1/request-tasks", lp, v, p.NextCursor), Body: p}, nil
+			return &httpx.Page[RequestTask]{TotalCount: total, Link: listing.NextLink("/api/v1/request-tasks", lp, v, p.NextCursor), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-request-task", Method: http.MethodGet, Path: "/api/v1/request-tasks/{number}",
 		Summary: "A fulfilment task with its request", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*one[RequestTask], error) {
+		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*httpx.One[RequestTask], error) {
 			out, err := s.Task(ctx, in.Number)
 			if err != nil {
 				return nil, err
 			}
-			return &one[RequestTask]{ETag: httpx.ETag(out.Version), Body: out}, nil
+			return &httpx.One[RequestTask]{ETag: httpx.ETag(out.Version), Body: out}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "list-request-task-actions", Method: http.MethodGet,
 		Path: "/api/v1/request-tasks/{number}/actions", Summary: "The steps allowed from the task's state, and whether you may", Tags: tag},

@@ -32,27 +32,27 @@ func RegisterAPI(a *httpx.API, s *Service) {
 			"timeZone (an IANA name); a window's end must be after its start, or, with endsNextDay, on the next day no later than " +
 			"its start; windows must not overlap (an overnight window's spill past midnight included). Bad input is 422 naming " +
 			"the field, such as body.windows[1].end; a name in use is 409."},
-		httpx.Authenticated, func(ctx context.Context, in *calendarCreateIn) (*created[Calendar], error) {
+		httpx.Authenticated, func(ctx context.Context, in *calendarCreateIn) (*httpx.Created[Calendar], error) {
 			c, err := s.Create(ctx, in.Body.calendar())
 			if err != nil {
 				return nil, err
 			}
-			return &created[Calendar]{ETag: httpx.ETag(c.Version), Location: "/api/v1/calendars/" + objectID(c.ID), Body: c}, nil
+			return &httpx.Created[Calendar]{ETag: httpx.ETag(c.Version), Location: "/api/v1/calendars/" + objectID(c.ID), Body: c}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-calendar", Method: http.MethodGet, Path: "/api/v1/calendars/{id}",
 		Summary: "A business calendar", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *IDPath) (*one[Calendar], error) {
+		httpx.Authenticated, func(ctx context.Context, in *IDPath) (*httpx.One[Calendar], error) {
 			c, err := s.Get(ctx, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			return &one[Calendar]{ETag: httpx.ETag(c.Version), Body: c}, nil
+			return &httpx.One[Calendar]{ETag: httpx.ETag(c.Version), Body: c}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "update-calendar", Method: http.MethodPut, Path: "/api/v1/calendars/{id}",
 		Summary: "Replace a business calendar", Tags: tag,
 		Description: "Performs SLM1. Send If-Match with the ETag you read (428 without, 412 when stale). The clocks of the " +
 			"agreements on the calendar are recomputed."},
-		httpx.Authenticated, func(ctx context.Context, in *calendarPutIn) (*one[Calendar], error) {
+		httpx.Authenticated, func(ctx context.Context, in *calendarPutIn) (*httpx.One[Calendar], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -61,7 +61,7 @@ func RegisterAPI(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[Calendar]{ETag: httpx.ETag(c.Version), Body: c}, nil
+			return &httpx.One[Calendar]{ETag: httpx.ETag(c.Version), Body: c}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "delete-calendar", Method: http.MethodDelete, Path: "/api/v1/calendars/{id}",
 		Summary: "Delete a business calendar", Tags: tag, DefaultStatus: http.StatusNoContent,
@@ -194,17 +194,6 @@ type items[T any] struct {
 	Body struct {
 		Items []T `json:"items"`
 	}
-}
-
-type one[T any] struct {
-	ETag string `header:"ETag"`
-	Body T
-}
-
-type created[T any] struct {
-	ETag     string `header:"ETag"`
-	Location string `header:"Location"`
-	Body     T
 }
 
 type plain[T any] struct {

@@ -35,19 +35,6 @@ type NumberPath struct {
 	Number string `path:"number" maxLength:"32" doc:"The asset's number, such as AST0000001."`
 }
 
-// page is a list response.
-type page[T any] struct {
-	TotalCount int64  `header:"X-Total-Count"`
-	Link       string `header:"Link"`
-	Body       listing.Page[T]
-}
-
-// one is a single asset with its ETag.
-type one[T any] struct {
-	ETag string `header:"ETag"`
-	Body T
-}
-
 // PageParams are the paging parameters of a list.
 type PageParams struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"50" doc:"Page size."`
@@ -191,39 +178,39 @@ func registerAssets(a *httpx.API, s *Service) {
 	tag := []string{"Assets"}
 	httpx.Register(a, huma.Operation{OperationID: "list-assets", Method: http.MethodGet, Path: "/api/v1/assets",
 		Summary: "Assets, filtered and keyset-paginated", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *assetListIn) (*page[Asset], error) {
+		httpx.Authenticated, func(ctx context.Context, in *assetListIn) (*httpx.Page[Asset], error) {
 			p, total, err := s.List(ctx, in.filter(), in.params(in.Sort))
 			if err != nil {
 				return nil, err
 			}
 			lp := listing.Params{Limit: in.Limit, Sort: in.Sort}
-			return &page[Asset]{TotalCount: total, Link: listing.NextLink("/api/v1/assets", lp, in.values(), p.NextCursor), Body: p}, nil
+			return &httpx.Page[Asset]{TotalCount: total, Link: listing.NextLink("/api/v1/assets", lp, in.values(), p.NextCursor), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "create-asset", Method: http.MethodPost, Path: "/api/v1/assets",
 		Summary: "Record an ordered asset", Tags: tag, DefaultStatus: http.StatusCreated,
 		Description: "Performs Record and Control Assets (AM2): you need R or A for it. 422 names a missing kind, an unknown " +
 			"user or CI, or a field that breaks a rule; 409 names an asset tag another asset has."},
-		httpx.Authenticated, func(ctx context.Context, in *assetCreateIn) (*one[Asset], error) {
+		httpx.Authenticated, func(ctx context.Context, in *assetCreateIn) (*httpx.One[Asset], error) {
 			as, err := s.Create(ctx, in.Body.newAsset())
 			if err != nil {
 				return nil, err
 			}
-			return &one[Asset]{ETag: httpx.ETag(as.Version), Body: as}, nil
+			return &httpx.One[Asset]{ETag: httpx.ETag(as.Version), Body: as}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-asset", Method: http.MethodGet, Path: "/api/v1/assets/{number}",
 		Summary: "An asset with its book value today", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*one[Asset], error) {
+		httpx.Authenticated, func(ctx context.Context, in *NumberPath) (*httpx.One[Asset], error) {
 			as, err := s.Asset(ctx, in.Number)
 			if err != nil {
 				return nil, err
 			}
-			return &one[Asset]{ETag: httpx.ETag(as.Version), Body: as}, nil
+			return &httpx.One[Asset]{ETag: httpx.ETag(as.Version), Body: as}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "update-asset", Method: http.MethodPatch, Path: "/api/v1/assets/{number}",
 		Summary: "Change an asset, its assignment to a user or a location among its fields", Tags: tag,
 		Description: "Performs Maintain Asset Record Information (AM3); every changed field is audited with its old and new value. " +
 			"A disposed asset's record is closed (409)."},
-		httpx.Authenticated, func(ctx context.Context, in *assetPatchIn) (*one[Asset], error) {
+		httpx.Authenticated, func(ctx context.Context, in *assetPatchIn) (*httpx.One[Asset], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -232,7 +219,7 @@ func registerAssets(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[Asset]{ETag: httpx.ETag(as.Version), Body: as}, nil
+			return &httpx.One[Asset]{ETag: httpx.ETag(as.Version), Body: as}, nil
 		})
 	resultSchema := a.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[AssetStepResult](), true, "AssetStepResult")
 	httpx.Register(a, huma.Operation{OperationID: "dispose-asset", Method: http.MethodPost, Path: "/api/v1/assets/{number}/dispose",
@@ -385,7 +372,7 @@ func registerLicences(a *httpx.API, s *Service) {
 		})
 	httpx.Register(a, huma.Operation{OperationID: "list-installations", Method: http.MethodGet, Path: "/api/v1/assets/installations",
 		Summary: "Discovered software installations", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *installationListIn) (*page[SoftwareInstallation], error) {
+		httpx.Authenticated, func(ctx context.Context, in *installationListIn) (*httpx.Page[SoftwareInstallation], error) {
 			p, total, err := s.Installations(ctx, SoftwareInstallationFilter{Product: in.Product, HostAsset: in.HostAsset, HostCIID: in.HostCIID},
 				in.params(in.Sort))
 			if err != nil {
@@ -393,7 +380,7 @@ func registerLicences(a *httpx.API, s *Service) {
 			}
 			lp := listing.Params{Limit: in.Limit, Sort: in.Sort}
 			f := url.Values{"product": {in.Product}, "hostAsset": {in.HostAsset}, "hostCiId": {strconv.FormatInt(in.HostCIID, 10)}}
-			return &page[SoftwareInstallation]{TotalCount: total, Link: listing.NextLink("/api/v1/assets/installations", lp, f, p.NextCursor), Body: p}, nil
+			return &httpx.Page[SoftwareInstallation]{TotalCount: total, Link: listing.NextLink("/api/v1/assets/installations", lp, f, p.NextCursor), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "create-installation", Method: http.MethodPost, Path: "/api/v1/assets/installations",
 		Summary: "Record a discovered software installation", Tags: tag, DefaultStatus: http.StatusCreated,
@@ -446,14 +433,14 @@ func registerAudits(a *httpx.API, s *Service) {
 	tag := []string{"Assets"}
 	httpx.Register(a, huma.Operation{OperationID: "list-asset-audits", Method: http.MethodGet, Path: "/api/v1/asset-audits",
 		Summary: "Inventory audits, newest first", Tags: tag},
-		httpx.Authenticated, func(ctx context.Context, in *auditListIn) (*page[InventoryAudit], error) {
+		httpx.Authenticated, func(ctx context.Context, in *auditListIn) (*httpx.Page[InventoryAudit], error) {
 			p, total, err := s.Audits(ctx, in.LocationCIID, in.params(in.Sort))
 			if err != nil {
 				return nil, err
 			}
 			lp := listing.Params{Limit: in.Limit, Sort: in.Sort}
 			f := url.Values{"locationCiId": {strconv.FormatInt(in.LocationCIID, 10)}}
-			return &page[InventoryAudit]{TotalCount: total, Link: listing.NextLink("/api/v1/asset-audits", lp, f, p.NextCursor), Body: p}, nil
+			return &httpx.Page[InventoryAudit]{TotalCount: total, Link: listing.NextLink("/api/v1/asset-audits", lp, f, p.NextCursor), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "run-asset-audit", Method: http.MethodPost, Path: "/api/v1/asset-audits",
 		Summary: "Run an inventory audit of a location", Tags: tag, DefaultStatus: http.StatusCreated,

@@ -30,19 +30,6 @@ func RegisterAPI(a *httpx.API, s *Service) {
 
 var tags = []string{"Configuration management"}
 
-// page is a list response.
-type page[T any] struct {
-	TotalCount int64  `header:"X-Total-Count"`
-	Link       string `header:"Link"`
-	Body       listing.Page[T]
-}
-
-// one is a single resource with its ETag.
-type one[T any] struct {
-	ETag string `header:"ETag"`
-	Body T
-}
-
 type IDPath struct {
 	ID int64 `path:"id" minimum:"1" doc:"The CI's id."`
 }
@@ -143,28 +130,28 @@ func registerClasses(a *httpx.API, s *Service) {
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-ci-class", Method: http.MethodGet, Path: "/api/v1/ci-classes/{name}",
 		Summary: "A CI class with its own and inherited attributes", Tags: tags},
-		httpx.Authenticated, func(ctx context.Context, in *ClassNamePath) (*one[Class], error) {
+		httpx.Authenticated, func(ctx context.Context, in *ClassNamePath) (*httpx.One[Class], error) {
 			c, err := s.Class(ctx, in.Name)
 			if err != nil {
 				return nil, err
 			}
-			return &one[Class]{ETag: httpx.ETag(c.Version), Body: c}, nil
+			return &httpx.One[Class]{ETag: httpx.ETag(c.Version), Body: c}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "create-ci-class", Method: http.MethodPost, Path: "/api/v1/ci-classes",
 		Summary: "Add a CI class under a parent, with typed attributes", Tags: tags, DefaultStatus: http.StatusCreated,
 		Description: "Performs CfM1 (configuration management framework): you need R or A for it."},
-		httpx.Authenticated, func(ctx context.Context, in *classCreateIn) (*one[Class], error) {
+		httpx.Authenticated, func(ctx context.Context, in *classCreateIn) (*httpx.One[Class], error) {
 			b := in.Body
 			c, err := s.CreateClass(ctx, NewClass{Name: b.Name, Label: b.Label, Parent: b.Parent, Description: b.Description, Abstract: b.Abstract, Attributes: attributes(b.Attributes)})
 			if err != nil {
 				return nil, err
 			}
-			return &one[Class]{ETag: httpx.ETag(c.Version), Body: c}, nil
+			return &httpx.One[Class]{ETag: httpx.ETag(c.Version), Body: c}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "add-ci-class-attribute", Method: http.MethodPost, Path: "/api/v1/ci-classes/{name}/attributes",
 		Summary: "Add a typed attribute to a class and its subclasses", Tags: tags,
 		Description: "Performs CfM1. A required attribute can be added only to a class without CIs (409 otherwise)."},
-		httpx.Authenticated, func(ctx context.Context, in *attributeIn) (*one[Class], error) {
+		httpx.Authenticated, func(ctx context.Context, in *attributeIn) (*httpx.One[Class], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -173,7 +160,7 @@ func registerClasses(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[Class]{ETag: httpx.ETag(c.Version), Body: c}, nil
+			return &httpx.One[Class]{ETag: httpx.ETag(c.Version), Body: c}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "list-ci-relation-types", Method: http.MethodGet, Path: "/api/v1/ci-relation-types",
 		Summary: "Relation types with their failure propagation rules", Tags: tags},
@@ -188,17 +175,17 @@ func registerClasses(a *httpx.API, s *Service) {
 		})
 	httpx.Register(a, huma.Operation{OperationID: "create-ci-relation-type", Method: http.MethodPost, Path: "/api/v1/ci-relation-types",
 		Summary: "Add a relation type", Tags: tags, DefaultStatus: http.StatusCreated, Description: "Performs CfM1."},
-		httpx.Authenticated, func(ctx context.Context, in *relTypeCreateIn) (*one[RelationType], error) {
+		httpx.Authenticated, func(ctx context.Context, in *relTypeCreateIn) (*httpx.One[RelationType], error) {
 			b := in.Body
 			t, err := s.CreateRelationType(ctx, RelationType{Name: b.Name, Label: b.Label, InverseLabel: b.InverseLabel, Propagation: b.Propagation, Redundancy: b.Redundancy})
 			if err != nil {
 				return nil, err
 			}
-			return &one[RelationType]{ETag: httpx.ETag(t.Version), Body: t}, nil
+			return &httpx.One[RelationType]{ETag: httpx.ETag(t.Version), Body: t}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "update-ci-relation-type", Method: http.MethodPatch, Path: "/api/v1/ci-relation-types/{name}",
 		Summary: "Change a relation type's labels or propagation rule", Tags: tags, Description: "Performs CfM1."},
-		httpx.Authenticated, func(ctx context.Context, in *relTypePatchIn) (*one[RelationType], error) {
+		httpx.Authenticated, func(ctx context.Context, in *relTypePatchIn) (*httpx.One[RelationType], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -208,7 +195,7 @@ func registerClasses(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[RelationType]{ETag: httpx.ETag(t.Version), Body: t}, nil
+			return &httpx.One[RelationType]{ETag: httpx.ETag(t.Version), Body: t}, nil
 		})
 }
 
@@ -322,37 +309,37 @@ type resolveIn struct {
 func registerCIs(a *httpx.API, s *Service) {
 	httpx.Register(a, huma.Operation{OperationID: "list-cis", Method: http.MethodGet, Path: "/api/v1/cis",
 		Summary: "Configuration items, filtered by class (with subclasses), status, name prefix or an indexed attribute", Tags: tags},
-		httpx.Authenticated, func(ctx context.Context, in *ciListIn) (*page[CI], error) {
+		httpx.Authenticated, func(ctx context.Context, in *ciListIn) (*httpx.Page[CI], error) {
 			p, total, err := s.ListCIs(ctx, in.filter(), in.Params)
 			if err != nil {
 				return nil, err
 			}
-			return &page[CI]{TotalCount: total, Link: listing.NextLink("/api/v1/cis", in.Params, in.query(), p.NextCursor), Body: p}, nil
+			return &httpx.Page[CI]{TotalCount: total, Link: listing.NextLink("/api/v1/cis", in.Params, in.query(), p.NextCursor), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "create-ci", Method: http.MethodPost, Path: "/api/v1/cis",
 		Summary: "Register a configuration item", Tags: tags, DefaultStatus: http.StatusCreated,
 		Description: "Performs CfM2 (configuration identification). Attributes are checked against the class: a wrong type or a missing required attribute is 422 naming it."},
-		httpx.Authenticated, func(ctx context.Context, in *ciCreateIn) (*one[CI], error) {
+		httpx.Authenticated, func(ctx context.Context, in *ciCreateIn) (*httpx.One[CI], error) {
 			b := in.Body
 			c, err := s.CreateCI(ctx, NewCI{Class: b.Class, Name: b.Name, Status: b.Status, MinUp: b.MinUp, Marking: b.Marking, Attrs: b.Attributes})
 			if err != nil {
 				return nil, err
 			}
-			return &one[CI]{ETag: httpx.ETag(c.Version), Body: c}, nil
+			return &httpx.One[CI]{ETag: httpx.ETag(c.Version), Body: c}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-ci", Method: http.MethodGet, Path: "/api/v1/cis/{id}",
 		Summary: "A configuration item", Tags: tags},
-		httpx.Authenticated, func(ctx context.Context, in *IDPath) (*one[CI], error) {
+		httpx.Authenticated, func(ctx context.Context, in *IDPath) (*httpx.One[CI], error) {
 			c, err := s.GetCI(ctx, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			return &one[CI]{ETag: httpx.ETag(c.Version), Body: c}, nil
+			return &httpx.One[CI]{ETag: httpx.ETag(c.Version), Body: c}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "update-ci", Method: http.MethodPatch, Path: "/api/v1/cis/{id}",
 		Summary: "Change a configuration item", Tags: tags,
 		Description: "Performs CfM3 (configuration control). The old version is kept (see history). Without an approved changeRef the change is flagged as unauthorised."},
-		httpx.Authenticated, func(ctx context.Context, in *ciPatchIn) (*one[CI], error) {
+		httpx.Authenticated, func(ctx context.Context, in *ciPatchIn) (*httpx.One[CI], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -361,7 +348,7 @@ func registerCIs(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[CI]{ETag: httpx.ETag(c.Version), Body: c}, nil
+			return &httpx.One[CI]{ETag: httpx.ETag(c.Version), Body: c}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "list-ci-relations", Method: http.MethodGet, Path: "/api/v1/cis/{id}/relations",
 		Summary: "A CI's relations, outgoing and incoming, now or at a past time", Tags: tags},
@@ -412,7 +399,7 @@ func registerCIs(a *httpx.API, s *Service) {
 		})
 	httpx.Register(a, huma.Operation{OperationID: "list-unauthorised-changes", Method: http.MethodGet, Path: "/api/v1/unauthorised-changes",
 		Summary: "Changes to CIs made with no approved change linked", Tags: tags},
-		httpx.Authenticated, func(ctx context.Context, in *unauthorisedIn) (*page[UnauthorisedChange], error) {
+		httpx.Authenticated, func(ctx context.Context, in *unauthorisedIn) (*httpx.Page[UnauthorisedChange], error) {
 			p, total, err := s.UnauthorisedChanges(ctx, UnauthorisedFilter{CIID: in.CIID, Open: in.Open}, in.Params)
 			if err != nil {
 				return nil, err
@@ -421,16 +408,16 @@ func registerCIs(a *httpx.API, s *Service) {
 			if in.Open {
 				q.Set("open", "true")
 			}
-			return &page[UnauthorisedChange]{TotalCount: total, Link: listing.NextLink("/api/v1/unauthorised-changes", in.Params, q, p.NextCursor), Body: p}, nil
+			return &httpx.Page[UnauthorisedChange]{TotalCount: total, Link: listing.NextLink("/api/v1/unauthorised-changes", in.Params, q, p.NextCursor), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "resolve-unauthorised-change", Method: http.MethodPost, Path: "/api/v1/unauthorised-changes/{id}/resolve",
 		Summary: "Close an unauthorised-change flag with its outcome", Tags: tags, Description: "Performs CfM5 (verification and audit)."},
-		httpx.Authenticated, func(ctx context.Context, in *resolveIn) (*one[UnauthorisedChange], error) {
+		httpx.Authenticated, func(ctx context.Context, in *resolveIn) (*httpx.One[UnauthorisedChange], error) {
 			u, err := s.ResolveUnauthorised(ctx, in.ID, in.Body.Resolution)
 			if err != nil {
 				return nil, err
 			}
-			return &one[UnauthorisedChange]{Body: u}, nil
+			return &httpx.One[UnauthorisedChange]{Body: u}, nil
 		})
 }
 
@@ -522,39 +509,39 @@ type servicePatchIn struct {
 func registerServices(a *httpx.API, s *Service) {
 	httpx.Register(a, huma.Operation{OperationID: "list-services", Method: http.MethodGet, Path: "/api/v1/services",
 		Summary: "Business and technical services with owner, manager, criticality and mission partners", Tags: tags},
-		httpx.Authenticated, func(ctx context.Context, in *serviceListIn) (*page[ServiceCI], error) {
+		httpx.Authenticated, func(ctx context.Context, in *serviceListIn) (*httpx.Page[ServiceCI], error) {
 			p, total, err := s.ListServices(ctx, ServiceFilter{Kind: in.Kind, Criticality: Criticality(in.Criticality), Partner: in.Partner, Name: in.Name}, in.Params)
 			if err != nil {
 				return nil, err
 			}
 			q := url.Values{"kind": {in.Kind}, "criticality": {in.Criticality}, "missionPartner": {in.Partner}, "name": {in.Name}}
-			return &page[ServiceCI]{TotalCount: total, Link: listing.NextLink("/api/v1/services", in.Params, q, p.NextCursor), Body: p}, nil
+			return &httpx.Page[ServiceCI]{TotalCount: total, Link: listing.NextLink("/api/v1/services", in.Params, q, p.NextCursor), Body: p}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "create-service", Method: http.MethodPost, Path: "/api/v1/services",
 		Summary: "Register a service with its owner, manager and mission partners", Tags: tags, DefaultStatus: http.StatusCreated,
 		Description: "Performs CfM2. The owner and manager become holders of the service-owner and service-manager roles scoped to the service, in the same transaction."},
-		httpx.Authenticated, func(ctx context.Context, in *serviceCreateIn) (*one[ServiceCI], error) {
+		httpx.Authenticated, func(ctx context.Context, in *serviceCreateIn) (*httpx.One[ServiceCI], error) {
 			b := in.Body
 			sc, err := s.CreateService(ctx, NewService{Name: b.Name, Kind: b.Kind, Criticality: b.Criticality, Status: b.Status, Marking: b.Marking,
 				Attrs: b.Attributes, OwnerID: b.OwnerID, ManagerID: b.ManagerID, Partners: b.Partners})
 			if err != nil {
 				return nil, err
 			}
-			return &one[ServiceCI]{ETag: httpx.ETag(sc.Version), Body: sc}, nil
+			return &httpx.One[ServiceCI]{ETag: httpx.ETag(sc.Version), Body: sc}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "get-service", Method: http.MethodGet, Path: "/api/v1/services/{id}",
 		Summary: "A service", Tags: tags},
-		httpx.Authenticated, func(ctx context.Context, in *IDPath) (*one[ServiceCI], error) {
+		httpx.Authenticated, func(ctx context.Context, in *IDPath) (*httpx.One[ServiceCI], error) {
 			sc, err := s.GetService(ctx, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			return &one[ServiceCI]{ETag: httpx.ETag(sc.Version), Body: sc}, nil
+			return &httpx.One[ServiceCI]{ETag: httpx.ETag(sc.Version), Body: sc}, nil
 		})
 	httpx.Register(a, huma.Operation{OperationID: "update-service", Method: http.MethodPatch, Path: "/api/v1/services/{id}",
 		Summary: "Change a service: its CI fields, criticality, owner, manager or mission partners", Tags: tags,
 		Description: "Performs CfM3; the service's owner and manager may do it for their service when the CfM RACI gives their role R or A."},
-		httpx.Authenticated, func(ctx context.Context, in *servicePatchIn) (*one[ServiceCI], error) {
+		httpx.Authenticated, func(ctx context.Context, in *servicePatchIn) (*httpx.One[ServiceCI], error) {
 			v, err := httpx.IfMatch(in.IfMatch)
 			if err != nil {
 				return nil, err
@@ -564,6 +551,6 @@ func registerServices(a *httpx.API, s *Service) {
 			if err != nil {
 				return nil, err
 			}
-			return &one[ServiceCI]{ETag: httpx.ETag(sc.Version), Body: sc}, nil
+			return &httpx.One[ServiceCI]{ETag: httpx.ETag(sc.Version), Body: sc}, nil
 		})
 }
