@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"math"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"steward/internal/design/servicelevel"
 	"steward/internal/platform/auth"
 	"steward/internal/platform/errs"
-	"steward/internal/platform/listing"
 	"steward/internal/web/chart"
 )
 
@@ -23,9 +21,6 @@ import (
 // its breaches per priority and each target's figures, from
 // servicelevel.Service.Report. /availability lists the same services for the
 // availability dashboards (availability.go).
-
-// maxCoveredAgreements bounds how many agreed SLAs the overview reads.
-const maxCoveredAgreements = 200
 
 // coveredService is a service an agreed SLA covers, with this month's figures.
 type coveredService struct {
@@ -46,31 +41,14 @@ type coveredService struct {
 
 // coveredServices lists the services of the agreed SLAs, by name, with the SLAs that cover them.
 func (s *site) coveredServices(ctx context.Context) ([]*coveredService, error) {
-	page, _, err := s.Levels.Agreements(ctx, servicelevel.AgreementFilter{Kind: servicelevel.SLA, State: servicelevel.Agreed},
-		listing.Params{Limit: maxCoveredAgreements})
+	cov, err := s.Levels.Coverage(ctx)
 	if err != nil {
 		return nil, err
 	}
-	byID := map[int64]*coveredService{}
-	var out []*coveredService
-	for _, a := range page.Items {
-		ad, err := s.Levels.Agreement(ctx, a.Number)
-		if err != nil {
-			return nil, err
-		}
-		for _, sv := range ad.Services {
-			cs := byID[sv.ID]
-			if cs == nil {
-				cs = &coveredService{ID: sv.ID, Name: sv.Name}
-				byID[sv.ID] = cs
-				out = append(out, cs)
-			}
-			cs.Agreements = append(cs.Agreements, servicelevel.AgreementRef{ID: a.ID, Number: a.Number, Title: a.Title, Kind: a.AgreementKind, State: a.State})
-		}
+	out := make([]*coveredService, len(cov))
+	for i, c := range cov {
+		out[i] = &coveredService{ID: c.ID, Name: c.Name, Agreements: c.Agreements}
 	}
-	slices.SortFunc(out, func(a, b *coveredService) int {
-		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
-	})
 	return out, nil
 }
 

@@ -139,3 +139,36 @@ func (s *Service) AvailabilityTarget(ctx context.Context, serviceID int64) (out 
 	}
 	return out, true, nil
 }
+
+// CoveredService is a CMDB service with the agreed SLAs that cover it.
+type CoveredService struct {
+	ServiceRef
+	Agreements []AgreementRef `json:"agreements"`
+}
+
+// Coverage lists the services the agreed SLAs cover, by name, each with its
+// SLAs by number, in one query: the service-level overview's rows.
+func (s *Service) Coverage(ctx context.Context) (out []CoveredService, err error) {
+	defer errs.Wrap(&err, "read the services the agreed SLAs cover")
+	rows, err := s.db.QueryContext(ctx, `SELECT sv.service_id, COALESCE(c.name, ''), r.id, r.number, r.title, r.state
+		FROM agreement_services sv JOIN records r ON r.id = sv.agreement_id JOIN agreements a ON a.record_id = r.id
+		LEFT JOIN cis c ON c.id = sv.service_id
+		WHERE r.type = ? AND r.state = ? AND a.kind = ? ORDER BY LOWER(COALESCE(c.name, '')), sv.service_id, r.number`,
+		AgreementType, Agreed, string(SLA))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sv ServiceRef
+		a := AgreementRef{Kind: SLA}
+		if err := rows.Scan(&sv.ID, &sv.Name, &a.ID, &a.Number, &a.Title, &a.State); err != nil {
+			return nil, err
+		}
+		if n := len(out); n == 0 || out[n-1].ID != sv.ID {
+			out = append(out, CoveredService{ServiceRef: sv})
+		}
+		out[len(out)-1].Agreements = append(out[len(out)-1].Agreements, a)
+	}
+	return out, rows.Err()
+}

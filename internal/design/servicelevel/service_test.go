@@ -164,6 +164,12 @@ func TestAgreementLifecycle(t *testing.T) {
 		if told := e.rc.told(); len(told) != 1 || told[0] != s.ID {
 			t.Fatalf("the tracker was told %v", told)
 		}
+		// The overview's coverage: the agreed SLA's service, not the OLA's.
+		cov, err := e.svc.Coverage(e.rt)
+		if err != nil || len(cov) != 1 || cov[0].ID != mail || cov[0].Name != "Mail" || len(cov[0].Agreements) != 1 ||
+			cov[0].Agreements[0].Number != s.Number || cov[0].Agreements[0].Kind != servicelevel.SLA {
+			t.Fatalf("coverage: %+v %v", cov, err)
+		}
 		got, err := e.svc.Targets(e.rt)
 		if err != nil || len(got) != 3 {
 			t.Fatalf("measured targets: %+v %v", got, err)
