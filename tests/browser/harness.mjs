@@ -156,12 +156,16 @@ export async function changePassword(page, current, next, confirm = next) {
   await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Change password' }).click()]);
 }
 
+/** The tallest full-page screenshot, in CSS pixels. */
+const maxScreenshotHeight = 16384;
+
 /**
  * Saves a screenshot as screenshots/NAME.png: the viewport, as a user sees it
  * (the classification banners stick to its top and bottom), or with fullPage
- * the whole page, taken through a viewport as tall as the page so that the
- * sticky banners sit where they belong.
+ * the whole page (up to maxScreenshotHeight), taken through a viewport as tall
+ * as the page so that the sticky banners sit where they belong.
  */
+
 export async function screenshot(page, name, { fullPage = false } = {}) {
   await mkdir(screenshotDir, { recursive: true });
   const file = path.join(screenshotDir, `${name}.png`);
@@ -171,7 +175,10 @@ export async function screenshot(page, name, { fullPage = false } = {}) {
   }
   const size = page.viewportSize();
   const height = await page.evaluate(() => document.documentElement.scrollHeight);
-  await page.setViewportSize({ width: size.width, height: Math.max(height, size.height) });
+  // A "full page" stops at 16,384 px, Chromium's largest texture: beyond it a
+  // capture is tiled and slow (the API reference, with every operation, is far
+  // taller), and nobody reads a screenshot that long anyway.
+  await page.setViewportSize({ width: size.width, height: Math.min(Math.max(height, size.height), maxScreenshotHeight) });
   try {
     await page.screenshot({ path: file });
   } finally {
